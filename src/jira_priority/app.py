@@ -1,0 +1,161 @@
+"""The Lambda entry point: resolver, routes, error handlers and observability.
+
+Routes are short typed functions; the work is in ``classifier`` and the
+predictors. ``lambda_handler`` is what template.yaml names as the handler.
+"""
+
+import time
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from jira_priority.classifier import PriorityClassifier
+from jira_priority.errors import ConfigurationError, ServiceError
+from jira_priority.http_edge import (
+    JSON_MEDIA_TYPE,
+    error_body,
+    error_headers,
+    error_proxy_response,
+    prepare_event,
+)
+from jira_priority.observability import count_error, count_prediction, logger, metrics, tracer
+from jira_priority.predictors import Predictor, build_predictor
+from jira_priority.schemas import BatchPrediction, HealthStatus, Prediction, PredictRequest
+from jira_priority.settings import get_settings
+
+try:
+    settings = get_settings()
+except ConfigurationError as exc:  # fail the init phase, loudly and legibly
+    logger.critical(exc.public_message)
+    raise
+
+predictor: Predictor = build_predictor(settings)
+classifier = PriorityClassifier(predictor, settings.max_batch_size)
+
+app = APIGatewayRestResolver(enable_validation=True)
+
+
+@app.post(
+    "/predict",
+    summary="Predict the priority of one ticket or a batch",
+    responses={
+        200: {"description": "One prediction, or {'predictions': [...]} for a batch"},
+        400: {"description": "Invalid JSON or fields"},
+        413: {"description": "Body too large"},
+        415: {"description": "Content type other than application/json or text/plain"},
+        429: {"description": "The model endpoint is throttling (Retry-After)"},
+        502: {"description": "The model failed or answered something unreadable"},
+        503: {"description": "The model is unavailable (Retry-After)"},
+        504: {"description": "The model did not answer in time"},
+    },
+)
+@tracer.capture_method
+def predict(request: Annotated[PredictRequest, Body()]) -> Prediction | BatchPrediction:
+    started = time.perf_counter()
+    tickets = request.all_tickets()
+    predictions = classifier.classify(tickets, request.k)
+    for prediction in predictions:
+        count_prediction(prediction.priority.value)
+    logger.info(
+        "classified",
+        extra={
+            "tickets": len(tickets),
+            "k": request.k,
+            "priorities": [p.priority.value for p in predictions],
+            "backend": predictor.backend,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+    if request.is_batch:
+        return BatchPrediction(predictions=predictions)
+    return predictions[0]
+
+
+@app.get("/health", summary="Which backend and model answer, and whether they are ready")
+def health() -> Response[HealthStatus]:
+    ready = predictor.is_ready()
+    status = HealthStatus(
+        status="ok" if ready else "unavailable",
+        backend=predictor.backend,
+        model=predictor.model_id,
+        ready=ready,
+    )
+    return Response(
+        status_code=HTTPStatus.OK if ready else HTTPStatus.SERVICE_UNAVAILABLE,
+        content_type=JSON_MEDIA_TYPE,
+        body=status,
+    )
+
+
+def _error(status: HTTPStatus, code: str, message: str, headers: dict[str, str]) -> Response[str]:
+    count_error(code)
+    return Response(status_code=status, body=error_body(code, message), headers=headers)
+
+
+@app.exception_handler(ServiceError)
+def handle_service_error(error: ServiceError) -> Response[str]:
+    log = logger.error if error.status >= HTTPStatus.INTERNAL_SERVER_ERROR else logger.info
+    log(
+        "request failed",
+        extra={"code": error.code, "status": int(error.status)},
+        exc_info=error.__cause__ is not None,
+    )
+    return _error(error.status, error.code, error.public_message, error_headers(error))
+
+
+@app.exception_handler(RequestValidationError)
+def handle_validation_error(error: RequestValidationError) -> Response[str]:
+    problems = []
+    for detail in error.errors():
+        if detail.get("type") == "json_invalid":
+            problems.append("the body is not valid JSON")
+            continue
+        location = ".".join(str(part) for part in detail.get("loc", ()) if part != "body")
+        message = str(detail.get("msg", "invalid")).removeprefix("Value error, ")
+        problems.append(f"{location}: {message}" if location else message)
+    logger.info("invalid request", extra={"problems": problems})
+    return _error(
+        HTTPStatus.BAD_REQUEST,
+        "invalid_request",
+        "; ".join(problems) or "The request is not valid.",
+        {"Content-Type": JSON_MEDIA_TYPE},
+    )
+
+
+@app.not_found
+def handle_not_found(_: Exception) -> Response[str]:
+    return _error(
+        HTTPStatus.NOT_FOUND,
+        "not_found",
+        f"No route for {app.current_event.http_method} {app.current_event.path}.",
+        {"Content-Type": JSON_MEDIA_TYPE},
+    )
+
+
+@app.exception_handler(Exception)
+def handle_unexpected_error(_: Exception) -> Response[str]:
+    logger.exception("unexpected error")
+    return _error(
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "The service failed to handle the request.",
+        {"Content-Type": JSON_MEDIA_TYPE},
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        event = prepare_event(event, settings.max_body_bytes)
+    except ServiceError as error:
+        logger.info("request refused before routing", extra={"code": error.code})
+        count_error(error.code)
+        return error_proxy_response(error)
+    return app.resolve(event, context)

@@ -1,0 +1,119 @@
+"""What happens to a proxy event before routing, and the one JSON error shape.
+
+Size and media-type checks must run before the body is parsed, and powertools
+validates the body before any middleware runs, so they happen here, on the raw
+API Gateway event. A ``text/plain`` body (the tutorial's clients sent one) is
+rewritten into the JSON ``{"text": ...}`` shape so that one validated model
+serves both.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from jira_priority.errors import (
+    InvalidRequestError,
+    PayloadTooLargeError,
+    ServiceError,
+    UnsupportedMediaTypeError,
+)
+from jira_priority.schemas import ErrorBody, ErrorDetail
+
+JSON_MEDIA_TYPE = "application/json"
+TEXT_MEDIA_TYPE = "text/plain"
+
+
+def error_body(code: str, message: str) -> str:
+    return ErrorBody(error=ErrorDetail(code=code, message=message)).model_dump_json()
+
+
+def error_headers(error: ServiceError) -> dict[str, str]:
+    headers = {"Content-Type": JSON_MEDIA_TYPE}
+    if error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
+    return headers
+
+
+def error_proxy_response(error: ServiceError) -> dict[str, Any]:
+    """An API Gateway proxy result for an error found before routing."""
+    return {
+        "statusCode": int(error.status),
+        "multiValueHeaders": {name: [value] for name, value in error_headers(error).items()},
+        "body": error_body(error.code, error.public_message),
+        "isBase64Encoded": False,
+    }
+
+
+def _header(event: dict[str, Any], name: str) -> str | None:
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == name:
+            return str(value)
+    for key, values in (event.get("multiValueHeaders") or {}).items():
+        if key.lower() == name and values:
+            return str(values[0])
+    return None
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def prepare_event(event: dict[str, Any], max_body_bytes: int) -> dict[str, Any]:
+    """The event to route: body size and media type checked, text/plain made JSON.
+
+    Raises PayloadTooLargeError, UnsupportedMediaTypeError or InvalidRequestError.
+    Requests without a body (GET /health) pass through unchanged.
+    """
+    body = event.get("body")
+    if body is None or event.get("httpMethod") in {"GET", "HEAD", "OPTIONS"}:
+        return event
+    raw = _body_bytes(body, bool(event.get("isBase64Encoded")))
+    if len(raw) > max_body_bytes:
+        raise PayloadTooLargeError(
+            f"The request body is {len(raw)} bytes; the limit is {max_body_bytes} bytes."
+        )
+    media_type = _media_type(_header(event, "content-type"))
+    if media_type in ("", JSON_MEDIA_TYPE):
+        text = _decode(raw)
+    elif media_type == TEXT_MEDIA_TYPE:
+        text = json.dumps({"text": _decode(raw)})
+    else:
+        raise UnsupportedMediaTypeError(
+            f"Content-Type {media_type!r} is not accepted; send {JSON_MEDIA_TYPE} or "
+            f"{TEXT_MEDIA_TYPE}."
+        )
+    prepared = dict(event, body=text, isBase64Encoded=False)
+    prepared["headers"] = {
+        **{k: v for k, v in (event.get("headers") or {}).items() if k.lower() != "content-type"},
+        "Content-Type": JSON_MEDIA_TYPE,
+    }
+    prepared["multiValueHeaders"] = {
+        **{
+            k: v
+            for k, v in (event.get("multiValueHeaders") or {}).items()
+            if k.lower() != "content-type"
+        },
+        "Content-Type": [JSON_MEDIA_TYPE],
+    }
+    return prepared
+
+
+def _body_bytes(body: str, is_base64: bool) -> bytes:
+    if not is_base64:
+        return body.encode("utf-8", errors="surrogatepass")
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidRequestError("The body is marked base64 but is not valid base64.") from exc
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidRequestError("The body is not valid UTF-8.") from exc
+
+

@@ -1,0 +1,139 @@
+"""The HTTP contract's shapes: what ``POST /predict`` accepts and answers.
+
+A ticket arrives in one of three JSON shapes (title/description, text, or a
+Jira webhook payload); a request is one ticket or ``{"tickets": [...]}``. The
+models turn each into plain (title, description) text for the normaliser.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from jira_priority.labels import Priority
+
+MAX_K = len(Priority)
+
+
+def _adf_text(node: Any) -> str:
+    """Plain text of an Atlassian Document Format node (Jira Cloud's rich text)."""
+    if isinstance(node, dict):
+        own = node.get("text") if isinstance(node.get("text"), str) else ""
+        children = " ".join(_adf_text(child) for child in node.get("content") or [])
+        return f"{own} {children}".strip()
+    if isinstance(node, list):
+        return " ".join(_adf_text(child) for child in node)
+    return ""
+
+
+class JiraFields(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    summary: str = Field(description="The ticket's summary line.")
+    #: Jira Server sends wiki text; Jira Cloud's REST v3 sends an ADF document.
+    description: str | dict[str, Any] | None = None
+
+    def description_text(self) -> str | None:
+        if isinstance(self.description, dict):
+            return _adf_text(self.description)
+        return self.description
+
+
+class JiraIssue(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    key: str | None = Field(default=None, description="The issue key, e.g. HIVE-1234.")
+    fields: JiraFields
+
+
+class Ticket(BaseModel):
+    """One ticket, in exactly one of the three accepted shapes."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    title: str | None = Field(default=None, description="The ticket's title (summary).")
+    description: str | None = Field(default=None, description="The ticket's description.")
+    text: str | None = Field(default=None, description="The whole ticket as one text.")
+    issue: JiraIssue | None = Field(default=None, description="A Jira webhook's issue.")
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        self._check_shape()
+        return self
+
+    def _check_shape(self) -> None:
+        given = [name for name in ("title", "text", "issue") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of 'title' (with optional 'description'), 'text', or 'issue' "
+                f"(a Jira webhook payload); got {', '.join(given) or 'none'}"
+            )
+        if self.description is not None and self.title is None:
+            raise ValueError("'description' goes with 'title'")
+
+    def parts(self) -> tuple[str, str | None]:
+        """The ticket as (title, description) for the normaliser."""
+        if self.issue is not None:
+            return self.issue.fields.summary, self.issue.fields.description_text()
+        if self.text is not None:
+            return self.text, None
+        assert self.title is not None  # guaranteed by the validator
+        return self.title, self.description
+
+
+class PredictRequest(Ticket):
+    """A single ticket, or a batch in ``tickets``; ``k`` ranked alternatives."""
+
+    tickets: list[Ticket] | None = Field(
+        default=None, min_length=1, description="A batch of tickets, answered in order."
+    )
+    k: int = Field(default=1, ge=1, le=MAX_K, description="How many ranked priorities to return.")
+
+    def _check_shape(self) -> None:
+        if self.tickets is None:
+            super()._check_shape()
+            return
+        beside = [n for n in ("title", "description", "text", "issue") if getattr(self, n) is not None]
+        if beside:
+            raise ValueError(f"a batch puts ticket fields inside 'tickets', not beside it: {beside}")
+
+    @property
+    def is_batch(self) -> bool:
+        return self.tickets is not None
+
+    def all_tickets(self) -> list[Ticket]:
+        return list(self.tickets) if self.tickets is not None else [self]
+
+
+class RankedPriority(BaseModel):
+    priority: Priority
+    probability: float
+
+
+class Prediction(BaseModel):
+    priority: Priority
+    label: str = Field(description="The BlazingText label, __label__1 (Optional) .. __label__6.")
+    probability: float
+    ranking: list[RankedPriority]
+    model: str = Field(description="The endpoint name or model id that answered.")
+
+
+class BatchPrediction(BaseModel):
+    predictions: list[Prediction]
+
+
+class HealthStatus(BaseModel):
+    status: str
+    backend: str
+    model: str
+    ready: bool
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail

@@ -1,0 +1,94 @@
+"""The function's configuration: one typed object read from the environment.
+
+template.yaml sets these variables; this is the only module that reads
+``os.environ``. Invalid or missing values stop the function at start-up with a
+message naming the variable, instead of failing on the first request.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal, Self
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from jira_priority.errors import ConfigurationError
+
+#: API Gateway REST gives up on an integration after 29 s.
+API_GATEWAY_TIMEOUT_SECONDS = 29.0
+
+Backend = Literal["sagemaker", "embedded"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+
+    #: Which predictor answers: a SageMaker endpoint or a model loaded in-process.
+    predictor_backend: Backend = "embedded"
+    #: Name of the SageMaker BlazingText endpoint (backend "sagemaker").
+    sagemaker_endpoint_name: str | None = Field(
+        default=None, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+    )
+    #: model.bin / model.ftz / model.tar.gz as a local path or s3:// URI (backend "embedded").
+    model_uri: str | None = Field(default=None, min_length=1)
+
+    #: Largest accepted request body. Lambda's own limit is 6 MB; one Jira ticket
+    #: is at most ~33 kB of text (a 32,767-character description plus a summary).
+    max_body_bytes: int = Field(default=1_048_576, ge=1_024, le=5_000_000)
+    #: Most tickets in one batch request; 25 full-size Jira tickets fit in 1 MiB.
+    max_batch_size: int = Field(default=25, ge=1, le=100)
+
+    #: Per-attempt limits for InvokeEndpoint. Worst case, all attempts time out:
+    #: attempts x (connect + read) + backoff must stay under API Gateway's 29 s.
+    sagemaker_connect_timeout_seconds: float = Field(default=2.0, gt=0, le=10)
+    sagemaker_read_timeout_seconds: float = Field(default=8.0, gt=0, le=25)
+    sagemaker_max_attempts: int = Field(default=2, ge=1, le=5)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", validation_alias="POWERTOOLS_LOG_LEVEL"
+    )
+
+    @property
+    def sagemaker_worst_case_seconds(self) -> float:
+        """Longest an InvokeEndpoint call can take, retries and backoff included."""
+        per_attempt = self.sagemaker_connect_timeout_seconds + self.sagemaker_read_timeout_seconds
+        # botocore's standard retry mode sleeps at most 2**attempt (capped at 20 s) between tries.
+        backoff = sum(min(2.0**attempt, 20.0) for attempt in range(self.sagemaker_max_attempts - 1))
+        return self.sagemaker_max_attempts * per_attempt + backoff
+
+    @model_validator(mode="after")
+    def _backend_is_complete(self) -> Self:
+        if self.predictor_backend == "sagemaker" and not self.sagemaker_endpoint_name:
+            raise ValueError(
+                "PREDICTOR_BACKEND=sagemaker needs SAGEMAKER_ENDPOINT_NAME (the endpoint to invoke)"
+            )
+        if self.predictor_backend == "embedded" and not self.model_uri:
+            raise ValueError(
+                "PREDICTOR_BACKEND=embedded needs MODEL_URI (a model.bin path or an s3:// URI)"
+            )
+        if self.sagemaker_worst_case_seconds >= API_GATEWAY_TIMEOUT_SECONDS:
+            raise ValueError(
+                "SAGEMAKER_MAX_ATTEMPTS x (SAGEMAKER_CONNECT_TIMEOUT_SECONDS + "
+                "SAGEMAKER_READ_TIMEOUT_SECONDS) plus backoff is "
+                f"{self.sagemaker_worst_case_seconds:.0f} s, over API Gateway's 29 s"
+            )
+        return self
+
+
+def load_settings() -> Settings:
+    """Read and validate the environment, or raise ConfigurationError saying what is wrong."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']).upper() or 'settings'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ConfigurationError(f"invalid configuration: {problems}") from exc
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this execution environment, read once."""
+    return load_settings()

@@ -1,0 +1,3 @@
+from training_jobs.cli import main
+
+raise SystemExit(main())

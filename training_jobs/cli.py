@@ -1,0 +1,38 @@
+"""``python -m training_jobs COMMAND``: one tool, one module per command.
+
+Each command module defines ``register(subparsers)``, which adds its parser
+and sets ``handler`` (a function taking the parsed arguments and returning an
+exit code) as the parser default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+#: The command modules, in the order ``--help`` lists them.
+COMMAND_MODULES: tuple[str, ...] = (
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m training_jobs",
+        description="Prepare Jira data, train, tune, deploy, score, evaluate and tear down "
+        "the BlazingText priority model.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
