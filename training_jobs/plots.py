@@ -47,8 +47,7 @@ def _heatmap(
     fig, ax = plt.subplots(figsize=FIGURE_INCHES, dpi=DPI, layout="constrained")
     try:
         masked = np.ma.masked_invalid(values)
-        cmap = matplotlib.colormaps["Blues"].copy()
-        cmap.set_bad("#dddddd")
+        cmap = matplotlib.colormaps["Blues"].with_extremes(bad="#dddddd")
         image = ax.imshow(masked, cmap=cmap, vmin=0.0, vmax=max(vmax, 1e-9))
         fig.colorbar(image, ax=ax, label=colourbar_label)
         ticks = np.arange(len(_NAMES))

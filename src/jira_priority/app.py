@@ -112,11 +112,15 @@ def handle_service_error(error: ServiceError) -> Response[str]:
 def handle_validation_error(error: RequestValidationError) -> Response[str]:
     problems = []
     for detail in error.errors():
-        if detail.get("type") == "json_invalid":
-            problems.append("the body is not valid JSON")
-            continue
         location = ".".join(str(part) for part in detail.get("loc", ()) if part != "body")
         message = str(detail.get("msg", "invalid")).removeprefix("Value error, ")
+        kind = detail.get("type")
+        if kind == "json_invalid":  # its location is a character offset, no help to a client
+            location, message = "", "the body is not valid JSON"
+        elif not location and kind == "missing":
+            message = "the body is empty: send a JSON ticket or plain text"
+        elif not location and kind in {"model_attributes_type", "dict_type", "model_type"}:
+            message = "the body must be a JSON object"
         problems.append(f"{location}: {message}" if location else message)
     logger.info("invalid request", extra={"problems": problems})
     return _error(

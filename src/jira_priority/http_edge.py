@@ -115,5 +115,3 @@ def _decode(raw: bytes) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidRequestError("The body is not valid UTF-8.") from exc
-
-

@@ -94,9 +94,12 @@ class PredictRequest(Ticket):
         if self.tickets is None:
             super()._check_shape()
             return
-        beside = [n for n in ("title", "description", "text", "issue") if getattr(self, n) is not None]
+        fields = ("title", "description", "text", "issue")
+        beside = [name for name in fields if getattr(self, name) is not None]
         if beside:
-            raise ValueError(f"a batch puts ticket fields inside 'tickets', not beside it: {beside}")
+            raise ValueError(
+                f"a batch puts ticket fields inside 'tickets', not beside it: {beside}"
+            )
 
     @property
     def is_batch(self) -> bool:

@@ -6,8 +6,6 @@ import json
 import math
 
 import pytest
-
-from jira_priority.labels import Priority
 from training_jobs.metrics import (
     HEADLINE_METRICS,
     compute_metrics,
@@ -15,6 +13,8 @@ from training_jobs.metrics import (
     majority_baseline,
     majority_ranking,
 )
+
+from jira_priority.labels import Priority
 
 OPT, TRI, MIN, MAJ, CRI, BLO = (
     Priority.OPTIONAL,
@@ -196,9 +196,7 @@ def test_as_dict_is_json_with_nulls_for_undefined_figures():
     assert optional["label"] == "__label__1"
     assert optional["precision"] is None
     assert data["confusion_matrix"]["counts"][5][3] == 1
-    assert all(
-        not isinstance(v, float) or math.isfinite(v) for v in data.values()
-    )
+    assert all(not isinstance(v, float) or math.isfinite(v) for v in data.values())
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,10 @@ __all__ = ["LabelScore", "Predictor", "build_predictor"]
 
 
 def build_predictor(settings: Settings) -> Predictor:
-    """The predictor the settings ask for. Each backend's imports stay out of the other's cold start."""
+    """The predictor the settings ask for.
+
+    Each backend is imported only when chosen, to keep it out of the other's cold start.
+    """
     if settings.predictor_backend == "sagemaker":
         from jira_priority.predictors.sagemaker import SageMakerPredictor
 

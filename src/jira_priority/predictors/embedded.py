@@ -1,0 +1,195 @@
+"""The embedded backend: a BlazingText/fastText model loaded in-process.
+
+BlazingText's supervised ``model.bin`` is a fastText model (AWS documents that
+the two cross-load), so the same file a SageMaker training job writes is
+served here. The model comes from a local path or an ``s3://`` URI (a model
+file, or the ``model.tar.gz`` of a training job) and is loaded once per
+execution environment, on first use, under a lock.
+
+Only ``fasttext.load_model`` and ``model.predict`` are used: the Lambda zip
+ships the predict-only ``fasttext-predict`` build, the training tools the full
+``fasttext-community``; both provide these two calls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+# Without boto3-stubs installed these imports are untyped; with them the ignore is unused.
+import boto3  # type: ignore[import-untyped, unused-ignore]
+from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
+from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
+    BotoCoreError,
+    ClientError,
+)
+
+from jira_priority.errors import (
+    BadModelResponseError,
+    ConfigurationError,
+    UpstreamUnavailableError,
+)
+from jira_priority.labels import LABELS
+from jira_priority.model_files import ModelFileError, file_digest, locate_model
+from jira_priority.predictors.base import LabelScore
+from jira_priority.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+#: After a failed load, requests fail fast for this long before loading is retried,
+#: so a missing model does not turn every request into an S3 download.
+RETRY_LOAD_AFTER_SECONDS = 30.0
+#: Where downloaded and extracted models go: /tmp is the only writable place in Lambda.
+MODEL_CACHE_DIR = Path(tempfile.gettempdir()) / "jira-priority-models"
+
+_KNOWN_LABELS = frozenset(LABELS)
+
+
+@lru_cache(maxsize=1)
+def s3_client() -> S3Client:
+    """One S3 client per execution environment, with timeouts that fit a cold start."""
+    config = Config(
+        connect_timeout=3,
+        read_timeout=20,
+        retries={"mode": "standard", "total_max_attempts": 3},
+    )
+    client: S3Client = boto3.client("s3", config=config)
+    return client
+
+
+def _split_s3_uri(uri: str) -> tuple[str, str]:
+    parts = urlsplit(uri)
+    key = parts.path.lstrip("/")
+    if parts.scheme != "s3" or not parts.netloc or not key or key.endswith("/"):
+        raise ValueError(f"not an s3://bucket/key URI of a file: {uri!r}")
+    return parts.netloc, key
+
+
+def _import_fasttext() -> Any:
+    import fasttext  # deferred: the sagemaker backend's cold start never pays for it
+
+    return fasttext
+
+
+class EmbeddedPredictor:
+    """Predictor over a fastText model file; thread-safe, loads at most once at a time."""
+
+    backend = "embedded"
+
+    def __init__(self, model_uri: str, s3_client: S3Client | None = None) -> None:
+        self._model_uri = model_uri
+        self._is_s3 = model_uri.startswith("s3://")
+        if self._is_s3:
+            try:
+                _split_s3_uri(model_uri)
+            except ValueError as exc:  # fail at start-up on a malformed URI
+                raise ConfigurationError(f"MODEL_URI: {exc}") from exc
+        self._s3 = s3_client
+        self._lock = threading.Lock()
+        self._model: Any = None
+        self._digest: str | None = None
+        self._failed_at: float | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EmbeddedPredictor:
+        assert settings.model_uri is not None  # guaranteed by Settings
+        return cls(settings.model_uri)
+
+    @property
+    def model_id(self) -> str:
+        """The URI's file name (the full URI for S3), with the file's digest once loaded."""
+        name = self._model_uri if self._is_s3 else Path(self._model_uri).name
+        if self._digest is None:
+            return name
+        return f"{name}@sha256:{self._digest[:12]}"
+
+    def is_ready(self) -> bool:
+        """Whether the model is loaded, loading it now if it is not (no prediction is made)."""
+        try:
+            self._loaded_model()
+        except UpstreamUnavailableError:
+            return False
+        return True
+
+    def predict(self, texts: Sequence[str], k: int) -> list[list[LabelScore]]:
+        model = self._loaded_model()
+        if not texts:
+            return []
+        # fastText reads one line per text; a newline inside one would shift every answer.
+        lines = [" ".join(text.split()) for text in texts]
+        try:
+            all_labels, all_probs = model.predict(lines, k=k)
+        except (ValueError, RuntimeError, UnicodeError) as exc:
+            raise BadModelResponseError("The model could not score the ticket.") from exc
+        if len(all_labels) != len(lines) or len(all_probs) != len(lines):
+            raise BadModelResponseError(
+                f"The model answered {len(all_labels)} result(s) for {len(lines)} ticket(s)."
+            )
+        return [
+            _ranking(labels, probs) for labels, probs in zip(all_labels, all_probs, strict=True)
+        ]
+
+    # --- loading -------------------------------------------------------------
+
+    def _loaded_model(self) -> Any:
+        model = self._model
+        if model is not None:
+            return model
+        with self._lock:
+            if self._model is not None:
+                return self._model
+            if (
+                self._failed_at is not None
+                and time.monotonic() - self._failed_at < RETRY_LOAD_AFTER_SECONDS
+            ):
+                raise UpstreamUnavailableError()
+            try:
+                path = self._local_model_file()
+                model = _import_fasttext().load_model(str(path))
+                digest = file_digest(path)
+            except (ModelFileError, ValueError, RuntimeError, OSError) as exc:
+                self._failed_at = time.monotonic()
+                raise UpstreamUnavailableError() from exc
+            self._digest = digest
+            self._model = model
+            self._failed_at = None
+            return model
+
+    def _local_model_file(self) -> Path:
+        """The model file on local disk, downloading and extracting it as needed."""
+        cache = MODEL_CACHE_DIR / hashlib.sha256(self._model_uri.encode()).hexdigest()[:16]
+        if not self._is_s3:
+            return locate_model(Path(self._model_uri).expanduser(), cache / "extracted")
+        bucket, key = _split_s3_uri(self._model_uri)
+        cache.mkdir(parents=True, exist_ok=True)
+        download = cache / "download"
+        client = self._s3 if self._s3 is not None else s3_client()
+        try:
+            client.download_file(bucket, key, str(download))
+        except (ClientError, BotoCoreError) as exc:
+            raise ModelFileError(f"cannot download {self._model_uri}") from exc
+        return locate_model(download, cache / "extracted")
+
+
+def _ranking(labels: Sequence[Any], probs: Sequence[Any]) -> list[LabelScore]:
+    """fastText's (labels, probs) as checked (label, probability) pairs, best first."""
+    ranking: list[LabelScore] = []
+    for label, prob in zip(labels, probs, strict=True):
+        if label not in _KNOWN_LABELS:
+            raise BadModelResponseError("The model answered a label outside the six priorities.")
+        value = float(prob)
+        # fastText adds 1e-5 before its softmax log, so 1.00001 occurs; nothing else may.
+        if not math.isfinite(value) or not -1e-4 <= value <= 1 + 1e-4:
+            raise BadModelResponseError("A model probability is outside [0, 1].")
+        ranking.append((str(label), min(max(value, 0.0), 1.0)))
+    ranking.sort(key=lambda pair: pair[1], reverse=True)
+    return ranking

@@ -1,0 +1,25 @@
+"""What `sam build` packages is what the package declares."""
+
+from __future__ import annotations
+
+import tomllib
+
+from tests.conftest import REPO_ROOT
+
+
+def requirement_lines(text: str) -> set[str]:
+    return {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
+
+
+def test_lambda_requirements_match_pyproject() -> None:
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    declared = set(project["dependencies"]) | set(
+        project["optional-dependencies"]["lambda-embedded"]
+    )
+    packaged = requirement_lines((REPO_ROOT / "src" / "requirements.txt").read_text())
+    assert packaged == declared
+
+
+def test_every_runtime_dependency_is_pinned() -> None:
+    packaged = requirement_lines((REPO_ROOT / "src" / "requirements.txt").read_text())
+    assert all("==" in line for line in packaged)

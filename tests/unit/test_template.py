@@ -1,0 +1,173 @@
+"""template.yaml translated to CloudFormation by aws-sam-translator (no AWS call)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+from samtranslator.parser.parser import Parser
+from samtranslator.translator.translator import Translator
+
+from tests.conftest import REPO_ROOT
+
+
+class CfnLoader(yaml.SafeLoader):
+    """Reads CloudFormation short-form tags (!Ref, !Sub ...) as their long form."""
+
+
+def _intrinsic(loader: CfnLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if tag_suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+class NoManagedPolicies:
+    """The template names no managed policy, so the loader is never consulted."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+def translate(parameters: dict[str, str] | None = None) -> dict[str, Any]:
+    with (REPO_ROOT / "template.yaml").open() as handle:
+        sam = yaml.load(handle, Loader=CfnLoader)  # noqa: S506 - SafeLoader subclass
+    # What `sam package` does before CloudFormation sees the template.
+    sam["Resources"]["PredictFunction"]["Properties"]["CodeUri"] = "s3://artifacts/predict.zip"
+    translator = Translator(NoManagedPolicies(), Parser())  # type: ignore[arg-type]
+    values = {"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", **(parameters or {})}
+    return translator.translate(sam, parameter_values=values)  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def cfn() -> dict[str, Any]:
+    return translate()
+
+
+def resources_of(cfn: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in cfn["Resources"].items() if v["Type"] == kind}
+
+
+def test_every_method_requires_an_api_key(cfn: dict[str, Any]) -> None:
+    (api,) = resources_of(cfn, "AWS::ApiGateway::RestApi").values()
+    paths = api["Properties"]["Body"]["paths"]
+    assert set(paths) == {"/predict", "/health"}
+    for methods in paths.values():
+        for operation in methods.values():
+            assert {"api_key": []} in operation["security"]
+
+
+def test_usage_plan_throttles_and_caps_the_key(cfn: dict[str, Any]) -> None:
+    (plan,) = resources_of(cfn, "AWS::ApiGateway::UsagePlan").values()
+    assert plan["Properties"]["Throttle"] == {"RateLimit": 10, "BurstLimit": 20}
+    assert plan["Properties"]["Quota"] == {"Limit": 10000, "Period": "DAY"}
+    assert len(resources_of(cfn, "AWS::ApiGateway::ApiKey")) == 1
+    assert len(resources_of(cfn, "AWS::ApiGateway::UsagePlanKey")) == 1
+
+
+def test_usage_plan_follows_the_parameters() -> None:
+    cfn = translate({"ThrottlingRateLimit": "3", "ThrottlingBurstLimit": "6", "QuotaLimit": "99"})
+    (plan,) = resources_of(cfn, "AWS::ApiGateway::UsagePlan").values()
+    assert plan["Properties"]["Throttle"] == {"RateLimit": "3", "BurstLimit": "6"}
+    assert plan["Properties"]["Quota"] == {"Limit": "99", "Period": "DAY"}
+
+
+def test_function_may_invoke_only_the_one_endpoint(cfn: dict[str, Any]) -> None:
+    role = cfn["Resources"]["PredictFunctionRole"]["Properties"]
+    inline = [p["PolicyDocument"]["Statement"] for p in role["Policies"]]
+    assert inline == [
+        [
+            {
+                "Fn::If": [
+                    "UseSageMaker",
+                    {
+                        "Sid": "InvokeTheOneEndpoint",
+                        "Effect": "Allow",
+                        "Action": "sagemaker:InvokeEndpoint",
+                        "Resource": {
+                            "Fn::Sub": "arn:${AWS::Partition}:sagemaker:${AWS::Region}:"
+                            "${AWS::AccountId}:endpoint/${SageMakerEndpointName}"
+                        },
+                    },
+                    {"Ref": "AWS::NoValue"},
+                ]
+            },
+            {
+                "Fn::If": [
+                    "UseEmbedded",
+                    {
+                        "Sid": "ReadTheOneModel",
+                        "Effect": "Allow",
+                        "Action": "s3:GetObject",
+                        "Resource": {
+                            "Fn::Sub": "arn:${AWS::Partition}:s3:::${ModelBucket}/${ModelKey}"
+                        },
+                    },
+                    {"Ref": "AWS::NoValue"},
+                ]
+            },
+        ]
+    ]
+    assert role["ManagedPolicyArns"] == [
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+        "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+    ]
+
+
+def test_endpoint_name_must_be_lower_case() -> None:
+    with (REPO_ROOT / "template.yaml").open() as handle:
+        parameters = yaml.load(handle, Loader=CfnLoader)["Parameters"]  # noqa: S506
+    assert parameters["SageMakerEndpointName"]["AllowedPattern"] == "^[a-z0-9](-*[a-z0-9]){0,62}$"
+
+
+def test_no_wildcard_resources(cfn: dict[str, Any]) -> None:
+    role = cfn["Resources"]["PredictFunctionRole"]["Properties"]
+    assert '"*"' not in str(role["Policies"]).replace("'", '"')
+
+
+def test_function_settings(cfn: dict[str, Any]) -> None:
+    function = cfn["Resources"]["PredictFunction"]["Properties"]
+    assert function["Runtime"] == "python3.11"
+    assert function["Handler"] == "jira_priority.app.lambda_handler"
+    assert function["Timeout"] < 29
+    assert function["Architectures"] == ["x86_64"]
+    assert function["TracingConfig"] == {"Mode": "Active"}
+    assert function["LoggingConfig"] == {"LogGroup": {"Ref": "PredictFunctionLogGroup"}}
+    assert function["Environment"]["Variables"] == {
+        "POWERTOOLS_SERVICE_NAME": "jira-priority",
+        "POWERTOOLS_METRICS_NAMESPACE": "JiraPriority",
+        "POWERTOOLS_LOG_LEVEL": {"Ref": "LogLevel"},
+        "POWERTOOLS_LOGGER_LOG_EVENT": "false",
+        "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+        "PREDICTOR_BACKEND": {"Ref": "PredictorBackend"},
+        "SAGEMAKER_ENDPOINT_NAME": {"Ref": "SageMakerEndpointName"},
+        "MODEL_URI": {
+            "Fn::If": [
+                "UseEmbedded",
+                {"Fn::Sub": "s3://${ModelBucket}/${ModelKey}"},
+                {"Ref": "AWS::NoValue"},
+            ]
+        },
+    }
+
+
+def test_log_group_has_retention(cfn: dict[str, Any]) -> None:
+    group = cfn["Resources"]["PredictFunctionLogGroup"]["Properties"]
+    assert group["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
+
+
+def test_outputs_are_described(cfn: dict[str, Any]) -> None:
+    outputs = cfn["Outputs"]
+    assert set(outputs) == {"PredictApiUrl", "ApiKeyId", "PredictFunctionArn"}
+    assert all(output["Description"] for output in outputs.values())
+    assert outputs["ApiKeyId"]["Value"] == {"Ref": "PriorityApiApiKey"}

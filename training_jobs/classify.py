@@ -1,0 +1,7 @@
+"""placeholder while being written."""
+
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    pass
