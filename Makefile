@@ -58,7 +58,7 @@ validate: $(SAM_VENV)/.installed ## sam validate --lint
 build: $(SAM_VENV)/.installed ## sam build (into .aws-sam/)
 	$(SAM) build
 
-test: lint typecheck pytest validate build ## everything CI checks
+test: lint typecheck validate build pytest ## everything CI checks (build first: tests run the built function)
 
 openapi: $(VENV)/.installed ## print the OpenAPI document generated from the code
 	@$(BIN)/python -m jira_priority.openapi
@@ -66,3 +66,58 @@ openapi: $(VENV)/.installed ## print the OpenAPI document generated from the cod
 clean: ## remove build output and caches (keeps the virtual environments)
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -not -path './.venv*' -exec rm -rf {} +
+
+# --- the embedded default: prepare, train and serve on one command -------------
+# `make serve` on a fresh clone installs .venv, prepares DATA, trains a model if
+# none exists (or DATA changed), and serves POST /predict on 127.0.0.1:$(PORT)
+# like `sam local start-api`. Prepared data goes to build/, the model to artifacts/.
+DATA ?= ../shared/data/jira/apache_bugs.csv.gz
+PORT ?= 3000
+API_KEY ?=
+PREPARE_ARGS ?=
+TRAIN_ARGS ?=
+DATA_DIR := build/data
+MODEL_DIR := artifacts/model
+
+.PHONY: data model serve data-settings
+
+# Rewritten only when DATA or PREPARE_ARGS change, so that pointing DATA at
+# another file re-prepares even when that file is older than the last output.
+$(DATA_DIR)/.settings: data-settings
+	@mkdir -p $(@D)
+	@echo '$(abspath $(DATA)) $(PREPARE_ARGS)' | cmp -s - $@ || echo '$(abspath $(DATA)) $(PREPARE_ARGS)' > $@
+
+$(DATA_DIR)/manifest.json: $(DATA_DIR)/.settings $(wildcard $(DATA)) | $(VENV)/.installed
+	$(BIN)/python -m training_jobs prepare '$(DATA)' --output-dir $(DATA_DIR) $(PREPARE_ARGS)
+
+$(MODEL_DIR)/model.bin: $(DATA_DIR)/manifest.json | $(VENV)/.installed
+	$(BIN)/python -m training_jobs train-local --train $(DATA_DIR)/train.txt \
+		--validation $(DATA_DIR)/validation.txt --output-dir $(MODEL_DIR) $(TRAIN_ARGS)
+
+data: $(DATA_DIR)/manifest.json ## prepare BlazingText train/validation files from DATA
+model: $(MODEL_DIR)/model.bin ## train the local fastText model (artifacts/model) if needed
+
+serve: $(MODEL_DIR)/model.bin ## prepare, train if needed, serve POST /predict on 127.0.0.1:PORT
+	$(BIN)/python -m training_jobs serve --model $(MODEL_DIR)/model.bin --port $(PORT) \
+		$(if $(API_KEY),--api-key '$(API_KEY)')
+
+# --- evaluation: validation report and leave-one-project-out ---------------------
+EVAL_DIR := artifacts/evaluation
+PROJECT ?= AMQ
+
+.PHONY: evaluate evaluate-holdout
+
+evaluate: $(MODEL_DIR)/model.bin ## evaluate the model on the validation split (artifacts/evaluation/validation)
+	$(BIN)/python -m training_jobs evaluate $(DATA_DIR)/validation.txt --model $(MODEL_DIR)/model.bin \
+		--projects-from '$(DATA)' --by-project --title "Validation split (20 %, stratified)" \
+		--output-dir $(EVAL_DIR)/validation
+
+evaluate-holdout: | $(VENV)/.installed ## train without PROJECT, evaluate on it (artifacts/evaluation/holdout-PROJECT)
+	$(BIN)/python -m training_jobs prepare '$(DATA)' --holdout-project $(PROJECT) \
+		--output-dir $(EVAL_DIR)/holdout-$(PROJECT)/data $(PREPARE_ARGS)
+	$(BIN)/python -m training_jobs train-local --train $(EVAL_DIR)/holdout-$(PROJECT)/data/train.txt \
+		--validation $(EVAL_DIR)/holdout-$(PROJECT)/data/validation.txt \
+		--output-dir $(EVAL_DIR)/holdout-$(PROJECT)/model $(TRAIN_ARGS)
+	$(BIN)/python -m training_jobs evaluate $(EVAL_DIR)/holdout-$(PROJECT)/data/holdout.txt \
+		--model $(EVAL_DIR)/holdout-$(PROJECT)/model/model.bin --by-project \
+		--title "Leave one project out: $(PROJECT)" --output-dir $(EVAL_DIR)/holdout-$(PROJECT)/report

@@ -3,14 +3,10 @@
 Region, role and bucket come from options or, when an option is not given,
 from the environment:
 
-=====================  ==============================================  ===========
-option                 environment variable                            needed by
-=====================  ==============================================  ===========
-``--region``           ``AWS_REGION``, then ``AWS_DEFAULT_REGION``     every command
-``--role-arn``         ``SAGEMAKER_ROLE_ARN``                          train, tune, deploy
-``--bucket``           ``SAGEMAKER_BUCKET``                            upload, train, tune, transform
-``--prefix``           ``SAGEMAKER_PREFIX`` (default ``jira-priority``)  the same
-=====================  ==============================================  ===========
+- ``--region``: ``AWS_REGION``, then ``AWS_DEFAULT_REGION`` (every command);
+- ``--role-arn``: ``SAGEMAKER_ROLE_ARN`` (train, tune, deploy);
+- ``--bucket``: ``SAGEMAKER_BUCKET`` (upload, train, tune, transform);
+- ``--prefix``: ``SAGEMAKER_PREFIX``, else ``jira-priority`` (with ``--bucket``).
 
 Credentials are boto3's usual chain (``AWS_PROFILE``, ``AWS_ACCESS_KEY_ID`` ...),
 and ``AWS_ENDPOINT_URL`` (or ``AWS_ENDPOINT_URL_SAGEMAKER``, ``AWS_ENDPOINT_URL_S3``)
@@ -33,7 +29,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, TextIO
@@ -93,7 +89,7 @@ def _env(*names: str) -> str | None:
 def add_aws_arguments(
     parser: argparse.ArgumentParser, *, role: bool = False, bucket: bool = False
 ) -> None:
-    """``--region`` and ``--dry-run``, plus ``--role-arn`` and ``--bucket``/``--prefix`` on request."""
+    """``--region`` and ``--dry-run``; ``--role-arn``, ``--bucket`` and ``--prefix`` on request."""
     group = parser.add_argument_group("AWS")
     group.add_argument(
         "--region",
@@ -121,18 +117,22 @@ def add_aws_arguments(
     group.add_argument(
         "--dry-run",
         action="store_true",
-        help="print the API requests as JSON and send nothing",
+        help="print the API requests as JSON and send nothing (a value only a run can read "
+        "from AWS is shown as <Operation.Field>)",
     )
 
 
-def add_wait_arguments(parser: argparse.ArgumentParser, *, default_timeout: int) -> None:
+def add_wait_arguments(
+    parser: argparse.ArgumentParser, *, default_timeout: int, wait_by_default: bool = True
+) -> None:
     """``--wait/--no-wait``, ``--poll-seconds`` and ``--timeout-seconds``."""
     group = parser.add_argument_group("waiting")
     group.add_argument(
         "--wait",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="wait until it finishes, printing progress to stderr (default: wait)",
+        default=wait_by_default,
+        help="wait until it finishes or fails, printing progress to stderr "
+        f"(default: {'wait' if wait_by_default else 'do not wait'})",
     )
     group.add_argument(
         "--poll-seconds",
@@ -240,24 +240,34 @@ _CLIENT_CONFIG = Config(
 
 @dataclass
 class Aws:
-    """The clients of one command run; tests pass stubbed clients in."""
+    """The clients of one command run, made once from one fresh session.
+
+    A session of its own (not boto3's module-level default) resolves
+    credentials and ``AWS_ENDPOINT_URL`` when the command runs. Tests pass
+    stubbed clients in.
+    """
 
     region: str
     sagemaker_client: SageMakerClient | None = None
     s3_client: S3Client | None = None
+    _session: boto3.session.Session | None = field(default=None, repr=False)
+
+    @property
+    def session(self) -> boto3.session.Session:
+        if self._session is None:
+            self._session = boto3.session.Session(region_name=self.region)
+        return self._session
 
     @property
     def sagemaker(self) -> SageMakerClient:
         if self.sagemaker_client is None:
-            self.sagemaker_client = boto3.client(
-                "sagemaker", region_name=self.region, config=_CLIENT_CONFIG
-            )
+            self.sagemaker_client = self.session.client("sagemaker", config=_CLIENT_CONFIG)
         return self.sagemaker_client
 
     @property
     def s3(self) -> S3Client:
         if self.s3_client is None:
-            self.s3_client = boto3.client("s3", region_name=self.region, config=_CLIENT_CONFIG)
+            self.s3_client = self.session.client("s3", config=_CLIENT_CONFIG)
         return self.s3_client
 
 
@@ -324,6 +334,8 @@ def operation_model(service: str, operation: str) -> OperationModel:
 def validate_call(call: ApiCall) -> None:
     """Raise ToolError if the request is not of the operation's input shape."""
     model = operation_model(call.service, call.operation)
+    if model.input_shape is None:
+        raise ToolError(f"{call.operation} takes no request")
     report = ParamValidator().validate(dict(call.request), model.input_shape)
     if report.has_errors():
         raise ToolError(
@@ -389,7 +401,11 @@ def describe_error(error: BaseException) -> str:
         return _one_line(f"{line} ({hint})" if hint else line)
     if isinstance(error, S3UploadFailedError):
         text = str(error)
-        hint = " (create the bucket first, or pass the right --bucket)" if "NoSuchBucket" in text else ""
+        hint = (
+            " (create the bucket first, or pass the right --bucket)"
+            if "NoSuchBucket" in text
+            else ""
+        )
         return _one_line(f"upload failed: {text}{hint}")
     if isinstance(error, ParamValidationError):
         return _one_line(f"request rejected before sending: {error}")

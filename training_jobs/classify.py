@@ -1,7 +1,86 @@
-"""placeholder while being written."""
+"""``classify``: the priority of one ticket, from the shell.
 
+The ticket goes through the Lambda's own classification path (the schema's
+ticket shape, the shared normaliser, the embedded predictor and the label
+map), so the answer is the one ``POST /predict`` would give for the same model;
+``--json`` prints exactly that response body.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
 from typing import Any
+
+from jira_priority.labels import PRIORITIES
+from training_jobs.serve import DEFAULT_MODEL
+
+
+def _ticket_text(args: argparse.Namespace) -> str:
+    if args.title == "-":
+        return sys.stdin.read()
+    return str(args.title)
+
+
+def run(args: argparse.Namespace) -> int:
+    # Imported here: the other commands do not need pydantic models or a model file.
+    from jira_priority.classifier import PriorityClassifier
+    from jira_priority.errors import ServiceError, UpstreamUnavailableError
+    from jira_priority.predictors.embedded import EmbeddedPredictor
+    from jira_priority.schemas import Ticket
+
+    title = _ticket_text(args)
+    try:
+        predictor = EmbeddedPredictor(args.model)
+        classifier = PriorityClassifier(predictor, max_batch_size=1)
+        ticket = Ticket(title=title, description=args.description)
+        prediction = classifier.classify([ticket], args.k)[0]
+    except UpstreamUnavailableError as exc:
+        reason = exc.__cause__ if exc.__cause__ is not None else exc.public_message
+        print(f"classify: cannot load the model {args.model}: {reason}", file=sys.stderr)
+        return 1
+    except ServiceError as exc:
+        print(f"classify: {exc.public_message}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(prediction.model_dump_json())
+        return 0
+    print(f"{prediction.priority.value} ({prediction.probability:.2f})")
+    if len(prediction.ranking) > 1:
+        for ranked in prediction.ranking:
+            print(f"  {ranked.priority.value:<9} {ranked.probability:.4f}")
+    return 0
 
 
 def register(subparsers: Any) -> None:
-    pass
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "classify",
+        help="predict the priority of one ticket with a local or S3 model",
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+    )
+    parser.add_argument(
+        "title",
+        help="the ticket's title (summary); '-' reads the whole ticket text from stdin",
+    )
+    parser.add_argument(
+        "-d", "--description", default=None, help="the ticket's description (optional)"
+    )
+    parser.add_argument(
+        "-k",
+        type=int,
+        default=3,
+        choices=range(1, len(PRIORITIES) + 1),
+        metavar="K",
+        help=f"how many ranked priorities to show, 1-{len(PRIORITIES)} (default: 3)",
+    )
+    parser.add_argument(
+        "--model",
+        default=os.fspath(DEFAULT_MODEL),
+        help="model.bin, model.ftz, model.tar.gz or a directory holding one, as a path "
+        f"or s3:// URI (default: {DEFAULT_MODEL})",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the JSON body POST /predict would answer"
+    )
+    parser.set_defaults(handler=run)

@@ -19,6 +19,13 @@ COMMAND_MODULES: tuple[str, ...] = (
     "training_jobs.classify",
     "training_jobs.serve",
     "training_jobs.evaluate",
+    "training_jobs.upload",
+    "training_jobs.train",
+    "training_jobs.tune",
+    "training_jobs.deploy",
+    "training_jobs.transform",
+    "training_jobs.status",
+    "training_jobs.teardown",
 )
 
 

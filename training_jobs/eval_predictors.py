@@ -23,6 +23,8 @@ from http import HTTPStatus
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from botocore.exceptions import BotoCoreError
+
 from jira_priority.errors import (
     ServiceError,
     UpstreamThrottledError,
@@ -131,7 +133,10 @@ def sagemaker_ranker(endpoint_name: str, client: Any = None) -> PredictorRanker:
     from jira_priority.predictors.sagemaker import SageMakerPredictor, runtime_client
 
     if client is None:
-        client = runtime_client(connect_timeout=5.0, read_timeout=60.0, max_attempts=1)
+        try:
+            client = runtime_client(connect_timeout=5.0, read_timeout=60.0, max_attempts=1)
+        except BotoCoreError as exc:  # no region configured, unknown profile, ...
+            raise PredictionError(f"cannot make a sagemaker-runtime client: {exc}") from exc
     ranker = PredictorRanker(SageMakerPredictor(endpoint_name, client), "sagemaker-endpoint")
     ranker.description["endpoint_name"] = endpoint_name
     return ranker

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from jira_priority.labels import LABEL_PREFIX, Priority
+from jira_priority.text import MAX_TOKENS, normalise_ticket
 from training_jobs.datasets import DatasetError, ReadStats, file_sha256, read_prepared, read_tickets
 from training_jobs.eval_predictors import (
     HttpApiRanker,
@@ -55,7 +56,7 @@ from training_jobs.prepare import HOLDOUT_FILE, MANIFEST_FILE
 #: Environment variable holding the API key, so it need not appear in `ps` output.
 API_KEY_VARIABLE = "JIRA_PRIORITY_API_KEY"
 DEFAULT_OUTPUT_DIR = Path("artifacts/evaluation")
-UNKNOWN_PROJECT = "(no project)"
+UNKNOWN_PROJECT = "(unknown)"
 
 # --- input -------------------------------------------------------------------------
 
@@ -97,6 +98,18 @@ def detect_format(path: Path) -> str:
     return "prepared" if head.startswith(LABEL_PREFIX) else "tickets"
 
 
+def _prepare_settings(path: Path) -> dict[str, Any]:
+    """The settings of the ``prepare`` run that wrote ``path`` (from its manifest), or {}."""
+    manifest_path = path.with_name(MANIFEST_FILE)
+    if not manifest_path.is_file():
+        return {}
+    try:
+        settings = json.loads(manifest_path.read_text(encoding="utf-8"))["settings"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return settings if isinstance(settings, dict) else {}
+
+
 def holdout_project_of(path: Path) -> str:
     """The project of a ``prepare`` hold-out file that holds exactly one, else "".
 
@@ -104,17 +117,26 @@ def holdout_project_of(path: Path) -> str:
     ``holdout.txt`` beside a ``manifest.json`` that names X, which is enough to
     label the report and its per-project breakdown.
     """
-    manifest_path = path.with_name(MANIFEST_FILE)
-    if path.name != HOLDOUT_FILE or not manifest_path.is_file():
+    if path.name != HOLDOUT_FILE:
         return ""
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        projects = manifest["settings"]["holdout_projects"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return ""
+    projects = _prepare_settings(path).get("holdout_projects")
     if isinstance(projects, list) and len(projects) == 1 and isinstance(projects[0], str):
-        return projects[0].upper()
+        return projects[0].upper()  # prepare stores them case-folded; Jira keys are upper case
     return ""
+
+
+def project_lookup(tickets_path: Path, max_tokens: int = MAX_TOKENS) -> dict[str, str]:
+    """Normalised text -> project, from the ticket file a prepared file was made from.
+
+    ``prepare`` drops duplicate texts, so a text names one ticket; a text that
+    two projects share maps to "" (unknown) rather than to either of them.
+    """
+    lookup: dict[str, str] = {}
+    for ticket in read_tickets(tickets_path, require_priority=False):
+        text = normalise_ticket(ticket.title, ticket.description, max_tokens)
+        if lookup.setdefault(text, ticket.project) != ticket.project:
+            lookup[text] = ""
+    return lookup
 
 
 def read_labelled(
@@ -122,8 +144,14 @@ def read_labelled(
     input_format: str = "auto",
     projects: Sequence[str] = (),
     limit: int | None = None,
+    projects_from: Path | None = None,
 ) -> LabelledData:
-    """The labelled tickets of ``path``; ``projects`` keeps only those (case-insensitive)."""
+    """The labelled tickets of ``path``.
+
+    ``projects`` keeps only those projects' tickets (case-insensitive).
+    ``projects_from`` (prepared files only) is the ticket file they were made
+    from, to recover each line's project for a per-project breakdown.
+    """
     if input_format == "auto":
         input_format = detect_format(path)
     wanted = {p.strip().casefold() for p in projects}
@@ -138,13 +166,26 @@ def read_labelled(
         project = holdout_project_of(path)
         if project:
             source["holdout_project"] = project
+        lookup: dict[str, str] = {}
+        if projects_from is not None:
+            max_tokens = _prepare_settings(path).get("max_tokens", MAX_TOKENS)
+            lookup = project_lookup(projects_from, int(max_tokens))
+            source["projects_from"] = str(projects_from)
         for example in read_prepared(path):
             # Prepared text is already normalised; normalising it again changes nothing.
-            tickets.append(LabelledTicket(example.text, "", example.priority, project))
+            tickets.append(
+                LabelledTicket(
+                    example.text, "", example.priority, project or lookup.get(example.text, "")
+                )
+            )
             if limit is not None and len(tickets) >= limit:
                 break
         source["lines_read"] = len(tickets)
+        if projects_from is not None:
+            source["lines_with_project"] = sum(1 for t in tickets if t.project)
     elif input_format == "tickets":
+        if projects_from is not None:
+            raise ValueError("--projects-from is for prepared files; a ticket file has projects")
         stats = ReadStats()
         for ticket in read_tickets(path, stats=stats):
             if wanted and ticket.project.casefold() not in wanted:
@@ -386,6 +427,19 @@ def render_summary(report: dict[str, Any]) -> str:
         + (f", projects {', '.join(source['projects'])}" if source.get("projects") else "")
         + ")",
         f"- Predictor: {predictor}",
+        *(
+            [f"- Held-out project: **{source['holdout_project']}** (no ticket of it in training)"]
+            if source.get("holdout_project")
+            else []
+        ),
+        *(
+            [
+                f"- Projects of the prepared lines matched from `{source['projects_from']}` "
+                f"({source['lines_with_project']} of {source['lines_read']} lines)"
+            ]
+            if source.get("projects_from")
+            else []
+        ),
         f"- Majority baseline: always **{always}** (top-2: {top2}), computed on the same tickets",
         f"- Created: {report['created_at']}",
     ]
@@ -512,7 +566,11 @@ def build_ranker(args: argparse.Namespace) -> TicketRanker:
 def run(args: argparse.Namespace) -> int:
     try:
         data = read_labelled(
-            Path(args.input), args.input_format, projects=args.project or (), limit=args.limit
+            Path(args.input),
+            args.input_format,
+            projects=args.project or (),
+            limit=args.limit,
+            projects_from=Path(args.projects_from) if args.projects_from else None,
         )
         ranker = build_ranker(args)
     except (DatasetError, ValueError) as exc:
@@ -607,6 +665,12 @@ def register(subparsers: Any) -> None:
         action="append",
         metavar="KEY",
         help="evaluate only this project's tickets (repeatable; ticket files only)",
+    )
+    parser.add_argument(
+        "--projects-from",
+        metavar="TICKET_FILE",
+        help="for a prepared file: the ticket file it was prepared from, to recover each "
+        "line's project for --by-project (matched on the normalised text)",
     )
     parser.add_argument(
         "--limit", type=_positive, help="evaluate only the first N labelled tickets"

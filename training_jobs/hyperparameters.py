@@ -17,11 +17,11 @@ from typing import Any
 class BlazingTextHyperparameters:
     mode: str = "supervised"
     epochs: int = 10
-    learning_rate: float = 0.05
-    vector_dim: int = 50
+    learning_rate: float = 0.5
+    vector_dim: int = 32
     word_ngrams: int = 2
     min_count: int = 2
-    buckets: int = 200_000
+    buckets: int = 100_000
     early_stopping: bool = False
     patience: int = 4
     min_epochs: int = 5

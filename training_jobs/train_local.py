@@ -1,7 +1,431 @@
-"""placeholder while being written."""
+"""``train-local``: train a BlazingText-compatible model on this machine with fastText.
 
+BlazingText's supervised mode is fastText's, and the ``model.bin`` files
+cross-load, so the model written here can be served by the embedded backend,
+uploaded as a ``model.tar.gz`` to a SageMaker endpoint, and a training job's
+``model.bin`` can be evaluated or served here. The hyperparameters are
+BlazingText's (``training_jobs.hyperparameters``), mapped onto fastText's.
+
+Early stopping follows BlazingText's meaning (validation accuracy checked
+after each epoch from ``min_epochs`` on; stop after ``patience`` epochs
+without improvement) with one difference: fastText cannot resume training,
+so the candidate for N epochs is a fresh run of N epochs (its learning rate
+decays to zero over those N). The best candidate is kept.
+
+Outputs in ``--output-dir``: ``model.bin``, optionally ``model.ftz``
+(quantised), and ``training.json`` (settings, data, timings, sizes and
+validation metrics beside the majority-class baseline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+from jira_priority.labels import LABELS, Priority, priority_from_label
+from training_jobs.datasets import DatasetError, PreparedExample, file_sha256, read_prepared
+from training_jobs.hyperparameters import (
+    BlazingTextHyperparameters,
+    add_hyperparameter_arguments,
+    hyperparameters_from_args,
+)
+
+DEFAULT_DATA_DIR = Path("build/data")
+DEFAULT_OUTPUT_DIR = Path("artifacts/model")
+REPORT_FILE = "training.json"
+#: Tickets timed one at a time for the latency figure.
+LATENCY_SAMPLE = 500
+
+
+class TrainingError(Exception):
+    """Training cannot run or failed; the message is the whole story."""
+
+
+# --- metrics -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Accuracy and per-class figures of predictions against the truth."""
+
+    examples: int
+    accuracy: float
+    macro_f1: float
+    per_class: dict[str, dict[str, float]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "examples": self.examples,
+            "accuracy": round(self.accuracy, 4),
+            "macro_f1": round(self.macro_f1, 4),
+            "per_class": self.per_class,
+        }
+
+
+def score(truth: Sequence[str], predicted: Sequence[str]) -> Metrics:
+    """Accuracy and macro-F1 over the priorities present in ``truth``.
+
+    Priorities absent from the truth (no ticket is Optional in the Apache data)
+    are left out of the macro average, so it is not dragged down by a class
+    the data cannot have.
+    """
+    if len(truth) != len(predicted):
+        raise ValueError("truth and predictions differ in length")
+    if not truth:
+        return Metrics(0, 0.0, 0.0, {})
+    present = [label for label in LABELS if label in set(truth)]
+    per_class: dict[str, dict[str, float]] = {}
+    f1_values = []
+    for label in present:
+        tp = sum(1 for t, p in zip(truth, predicted, strict=True) if t == label and p == label)
+        fp = sum(1 for t, p in zip(truth, predicted, strict=True) if t != label and p == label)
+        fn = sum(1 for t, p in zip(truth, predicted, strict=True) if t == label and p != label)
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        f1_values.append(f1)
+        per_class[priority_from_label(label).value] = {
+            "precision": round(precision, 4),
+            "recall": round(recall, 4),
+            "f1": round(f1, 4),
+            "support": tp + fn,
+        }
+    accuracy = sum(1 for t, p in zip(truth, predicted, strict=True) if t == p) / len(truth)
+    return Metrics(len(truth), accuracy, sum(f1_values) / len(f1_values), per_class)
+
+
+def majority_baseline(truth: Sequence[str]) -> Metrics:
+    """What always answering Major scores (Major is ~69% of Apache bugs)."""
+    return score(truth, [Priority.MAJOR.label] * len(truth))
+
+
+# --- fastText ----------------------------------------------------------------
+
+
+def _fasttext() -> Any:
+    try:
+        import fasttext
+    except ImportError as exc:
+        raise TrainingError(
+            "the fasttext module is missing: install the training extra "
+            "(pip install -e '.[train]', which brings fasttext-community)"
+        ) from exc
+    if not hasattr(fasttext, "train_supervised"):
+        raise TrainingError(
+            "this fasttext build can only predict (fasttext-predict); training needs "
+            "fasttext-community (pip install -e '.[train]')"
+        )
+    return fasttext
+
+
+def fasttext_arguments(hp: BlazingTextHyperparameters, epochs: int) -> dict[str, Any]:
+    """BlazingText's supervised hyperparameters under fastText's names."""
+    return {
+        "epoch": epochs,
+        "lr": hp.learning_rate,
+        "dim": hp.vector_dim,
+        "wordNgrams": hp.word_ngrams,
+        "minCount": hp.min_count,
+        "bucket": hp.buckets,
+        "loss": "softmax",
+        # BlazingText's supervised mode has no sub-word features.
+        "minn": 0,
+        "maxn": 0,
+    }
+
+
+def predict_labels(model: Any, texts: Sequence[str]) -> list[str]:
+    """The top label for each (already normalised) text."""
+    if not texts:
+        return []
+    labels, _ = model.predict(list(texts), k=1)
+    return [str(ranked[0]) if len(ranked) else "" for ranked in labels]
+
+
+@dataclass
+class Candidate:
+    epochs: int
+    model: Any
+    accuracy: float | None
+    seconds: float
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def train_candidates(
+    train_path: Path,
+    validation: Sequence[PreparedExample],
+    hp: BlazingTextHyperparameters,
+    *,
+    seed: int,
+    threads: int,
+    verbose: bool,
+) -> tuple[Candidate, list[dict[str, Any]]]:
+    """Train once, or with early stopping one run per epoch count; the best run and the log."""
+    fasttext = _fasttext()
+    texts = [example.text for example in validation]
+    truth = [example.label for example in validation]
+    schedule: Iterator[int]
+    if hp.early_stopping and validation:
+        schedule = iter(range(min(hp.min_epochs, hp.epochs), hp.epochs + 1))
+    else:
+        if hp.early_stopping:
+            _progress("early stopping needs a validation file; training all epochs")
+        schedule = iter([hp.epochs])
+    best: Candidate | None = None
+    log: list[dict[str, Any]] = []
+    since_best = 0
+    for epochs in schedule:
+        started = time.perf_counter()
+        try:
+            model = fasttext.train_supervised(
+                input=str(train_path),
+                seed=seed,
+                thread=threads,
+                verbose=2 if verbose else 0,
+                **fasttext_arguments(hp, epochs),
+            )
+        except (ValueError, RuntimeError, MemoryError) as exc:
+            raise TrainingError(f"fastText could not train on {train_path}: {exc}") from exc
+        seconds = time.perf_counter() - started
+        accuracy = score(truth, predict_labels(model, texts)).accuracy if texts else None
+        candidate = Candidate(epochs, model, accuracy, seconds)
+        shown = f"validation accuracy {accuracy:.4f}" if accuracy is not None else "no validation"
+        _progress(f"epochs {epochs}: trained in {seconds:.1f} s, {shown}")
+        log.append({"epochs": epochs, "seconds": round(seconds, 2), "accuracy": accuracy})
+        if best is None or (accuracy is not None and (best.accuracy or 0.0) < accuracy):
+            best, since_best = candidate, 0
+        else:
+            since_best += 1
+            if since_best >= hp.patience:
+                _progress(f"early stopping: no improvement for {hp.patience} epochs")
+                break
+    assert best is not None  # the schedule is never empty
+    return best, log
+
+
+def measure_serving(model_path: Path, texts: Sequence[str]) -> dict[str, Any]:
+    """Load time and one-ticket latency, as the embedded backend will see them."""
+    fasttext = _fasttext()
+    started = time.perf_counter()
+    model = fasttext.load_model(str(model_path))
+    load_seconds = time.perf_counter() - started
+    sample = list(texts[:LATENCY_SAMPLE]) or ["null pointer exception on startup"]
+    timings = []
+    for text in sample:
+        started = time.perf_counter()
+        model.predict(text, k=3)
+        timings.append(time.perf_counter() - started)
+    timings.sort()
+    return {
+        "bytes": model_path.stat().st_size,
+        "megabytes": round(model_path.stat().st_size / 1_000_000, 1),
+        "load_seconds": round(load_seconds, 3),
+        "latency_ms_median": round(statistics.median(timings) * 1000, 3),
+        "latency_ms_p99": round(timings[min(len(timings) - 1, int(len(timings) * 0.99))] * 1000, 3),
+        "latency_sample": len(sample),
+    }
+
+
+# --- the command ---------------------------------------------------------------
+
+
+def _count_lines(path: Path) -> Counter[str]:
+    return Counter(example.label for example in read_prepared(path))
+
+
+def train(args: argparse.Namespace) -> dict[str, Any]:
+    """Train, write the outputs, and return the report written to training.json."""
+    hp = hyperparameters_from_args(args)
+    train_path = Path(args.train)
+    validation_path = Path(args.validation) if args.validation else None
+    output_dir = Path(args.output_dir)
+    train_counts = _count_lines(train_path)  # also checks every line's label
+    if not train_counts:
+        raise TrainingError(f"{train_path} has no training lines")
+    validation = list(read_prepared(validation_path)) if validation_path else []
+    _progress(
+        f"training on {sum(train_counts.values())} lines of {train_path}"
+        + (f", validating on {len(validation)} of {validation_path}" if validation_path else "")
+    )
+    started = time.perf_counter()
+    best, log = train_candidates(
+        train_path, validation, hp, seed=args.seed, threads=args.threads, verbose=args.verbose
+    )
+    training_seconds = time.perf_counter() - started
+    output_dir.mkdir(parents=True, exist_ok=True)
+    model_path = output_dir / "model.bin"
+    partial = output_dir / "model.bin.part"
+    best.model.save_model(str(partial))
+    partial.replace(model_path)
+    _progress(f"wrote {model_path} ({model_path.stat().st_size / 1e6:.1f} MB)")
+
+    texts = [example.text for example in validation]
+    truth = [example.label for example in validation]
+    models: dict[str, Any] = {"model.bin": measure_serving(model_path, texts)}
+    evaluation: dict[str, Any] = {}
+    if validation:
+        evaluation["model.bin"] = score(truth, predict_labels(best.model, texts)).as_dict()
+        evaluation["majority_baseline"] = majority_baseline(truth).as_dict()
+
+    quantised_path = output_dir / "model.ftz"
+    if args.quantize:
+        started = time.perf_counter()
+        try:
+            best.model.quantize(
+                input=str(train_path),
+                qnorm=True,
+                retrain=True,
+                cutoff=args.quantize_cutoff,
+                thread=args.threads,
+                verbose=2 if args.verbose else 0,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise TrainingError(f"fastText could not quantise the model: {exc}") from exc
+        best.model.save_model(str(quantised_path))
+        _progress(
+            f"wrote {quantised_path} ({quantised_path.stat().st_size / 1e6:.1f} MB) in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+        models["model.ftz"] = measure_serving(quantised_path, texts)
+        if validation:
+            evaluation["model.ftz"] = score(truth, predict_labels(best.model, texts)).as_dict()
+    elif quantised_path.exists():
+        quantised_path.unlink()  # an old .ftz would not match this model.bin
+
+    report: dict[str, Any] = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "hyperparameters": hp.as_dict(),
+        "sagemaker_hyperparameters": hp.as_sagemaker(),
+        "fasttext_arguments": fasttext_arguments(hp, best.epochs),
+        "seed": args.seed,
+        "threads": args.threads,
+        "data": {
+            "train": {
+                "path": str(train_path),
+                "sha256": file_sha256(train_path),
+                "lines": sum(train_counts.values()),
+                "labels": dict(sorted(train_counts.items())),
+            },
+            "validation": (
+                {
+                    "path": str(validation_path),
+                    "sha256": file_sha256(validation_path),
+                    "lines": len(validation),
+                }
+                if validation_path
+                else None
+            ),
+        },
+        "epochs_trained": best.epochs,
+        "candidates": log,
+        "training_seconds": round(training_seconds, 2),
+        "models": models,
+        "validation": evaluation,
+    }
+    (output_dir / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return report
+
+
+def _print_summary(report: dict[str, Any], output_dir: Path) -> None:
+    print(
+        f"trained {report['epochs_trained']} epochs in {report['training_seconds']:.1f} s "
+        f"-> {output_dir}"
+    )
+    for name, info in report["models"].items():
+        print(
+            f"  {name}: {info['megabytes']} MB, loads in {info['load_seconds']:.3f} s, "
+            f"{info['latency_ms_median']:.3f} ms per ticket (median)"
+        )
+    evaluation = report["validation"]
+    if evaluation:
+        for name in ("model.bin", "model.ftz", "majority_baseline"):
+            if name in evaluation:
+                m = evaluation[name]
+                print(
+                    f"  validation {name}: accuracy {m['accuracy']:.4f}, "
+                    f"macro-F1 {m['macro_f1']:.4f}"
+                )
+    print(f"  report: {output_dir / REPORT_FILE}")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        report = train(args)
+    except ValueError as exc:  # invalid hyperparameters
+        print(f"train-local: {exc}", file=sys.stderr)
+        return 2
+    except (TrainingError, DatasetError) as exc:
+        print(f"train-local: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"train-local: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    _print_summary(report, Path(args.output_dir))
+    return 0
+
+
+def _default_validation() -> str | None:
+    path = DEFAULT_DATA_DIR / "validation.txt"
+    return os.fspath(path)
 
 
 def register(subparsers: Any) -> None:
-    pass
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "train-local",
+        help="train a BlazingText-compatible fastText model on this machine",
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+    )
+    parser.add_argument(
+        "--train",
+        default=os.fspath(DEFAULT_DATA_DIR / "train.txt"),
+        help="prepared training file, one '__label__N tokens' line per ticket "
+        f"(default: {DEFAULT_DATA_DIR / 'train.txt'})",
+    )
+    parser.add_argument(
+        "--validation",
+        default=_default_validation(),
+        help="prepared validation file for metrics and early stopping; '' for none "
+        f"(default: {DEFAULT_DATA_DIR / 'validation.txt'})",
+    )
+    parser.add_argument(
+        "-o",
+        "--output-dir",
+        default=os.fspath(DEFAULT_OUTPUT_DIR),
+        help=f"where model.bin, model.ftz and {REPORT_FILE} go (default: {DEFAULT_OUTPUT_DIR})",
+    )
+    parser.add_argument("--seed", type=int, default=42, help="fastText's random seed (default: 42)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="training threads; only 1 gives the same model for the same seed (default: 1)",
+    )
+    parser.add_argument(
+        "--quantize",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="also write a quantised model.ftz (much smaller, slightly less accurate; "
+        "default: off)",
+    )
+    parser.add_argument(
+        "--quantize-cutoff",
+        type=int,
+        default=100_000,
+        help="words and n-grams kept in model.ftz (0 keeps all; default: 100000)",
+    )
+    parser.add_argument("--verbose", action="store_true", help="show fastText's own progress lines")
+    add_hyperparameter_arguments(parser)
+    parser.set_defaults(handler=run)

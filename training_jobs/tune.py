@@ -100,7 +100,9 @@ def parse_range(text: str) -> ParameterRange:
         low, high = (int(v) if integer else float(v) for v in (low_text, high_text))
     except ValueError:
         kind = "integers" if integer else "numbers"
-        raise argparse.ArgumentTypeError(f"expected {name}=MIN:MAX with {kind}, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected {name}=MIN:MAX with {kind}, got {text!r}"
+        ) from None
     if not low < high:
         raise argparse.ArgumentTypeError(f"{name}: MIN must be below MAX, got {text!r}")
     return ParameterRange(name, low, high, integer)
@@ -142,7 +144,10 @@ def tuning_job_request(
         "HyperParameterTuningJobName": name,
         "HyperParameterTuningJobConfig": {
             "Strategy": STRATEGY,
-            "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": OBJECTIVE_METRIC},
+            "HyperParameterTuningJobObjective": {
+                "Type": "Maximize",
+                "MetricName": OBJECTIVE_METRIC,
+            },
             "ResourceLimits": {
                 "MaxNumberOfTrainingJobs": max_jobs,
                 "MaxParallelTrainingJobs": max_parallel_jobs,
@@ -231,14 +236,14 @@ def handle(args: argparse.Namespace) -> int:
 def _tuning_job_name(text: str) -> str:
     name = resource_name(text)
     if len(name) > MAX_TUNING_JOB_NAME:
-        raise argparse.ArgumentTypeError(f"tuning job names are at most {MAX_TUNING_JOB_NAME} characters")
+        raise argparse.ArgumentTypeError(
+            f"tuning job names are at most {MAX_TUNING_JOB_NAME} characters"
+        )
     return name
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    documented = ", ".join(
-        f"{r.name} {r.low:g}..{r.high:g}" for r in DOCUMENTED_RANGES
-    )
+    documented = ", ".join(f"{r.name} {r.low:g}..{r.high:g}" for r in DOCUMENTED_RANGES)
     parser = subparsers.add_parser(
         "tune",
         help="run a Bayesian hyperparameter tuning job (objective validation:accuracy)",

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from training_jobs.aws import (
-    Aws,
     ApiCall,
+    Aws,
     ToolError,
     add_aws_arguments,
     one_line_errors,

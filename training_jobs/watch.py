@@ -70,7 +70,7 @@ def _job_state(
 
 def training_job_state(sagemaker: SageMakerClient, name: str) -> State:
     job = sagemaker.describe_training_job(TrainingJobName=name)
-    detail = job.get("SecondaryStatus", "")
+    detail: str = job.get("SecondaryStatus", "")
     transitions = job.get("SecondaryStatusTransitions") or []
     if transitions and transitions[-1].get("StatusMessage"):
         detail = f"{detail}: {transitions[-1]['StatusMessage']}"
@@ -90,7 +90,9 @@ def tuning_job_state(sagemaker: SageMakerClient, name: str) -> State:
     best = job.get("BestTrainingJob")
     if best and "FinalHyperParameterTuningJobObjectiveMetric" in best:
         metric = best["FinalHyperParameterTuningJobObjectiveMetric"]
-        parts.append(f"best {metric['MetricName']} {metric['Value']:.4f} ({best['TrainingJobName']})")
+        parts.append(
+            f"best {metric['MetricName']} {metric['Value']:.4f} ({best['TrainingJobName']})"
+        )
     status = job["HyperParameterTuningJobStatus"]
     return _job_state(Kind.TUNING_JOB, name, status, ", ".join(parts), dict(job))
 
@@ -112,7 +114,9 @@ def endpoint_state(sagemaker: SageMakerClient, name: str) -> State:
         detail=f"config {endpoint.get('EndpointConfigName', '?')}",
         finished=finished,
         succeeded=status == "InService",
-        failure_reason=(reason or f"endpoint is {status}") if finished and status != "InService" else None,
+        failure_reason=(reason or f"endpoint is {status}")
+        if finished and status != "InService"
+        else None,
         description=dict(endpoint),
     )
 
@@ -166,7 +170,8 @@ def wait_until_finished(
             if state.finished:
                 if not state.succeeded:
                     raise ToolError(
-                        f"{kind.label} {name} {state.status}: {state.failure_reason or 'no reason given'}"
+                        f"{kind.label} {name} {state.status}: "
+                        f"{state.failure_reason or 'no reason given'}"
                     )
                 return state
             if elapsed + poll_seconds > timeout_seconds:

@@ -122,21 +122,19 @@ class EmbeddedPredictor:
 
     def predict(self, texts: Sequence[str], k: int) -> list[list[LabelScore]]:
         model = self._loaded_model()
-        if not texts:
-            return []
-        # fastText reads one line per text; a newline inside one would shift every answer.
-        lines = [" ".join(text.split()) for text in texts]
-        try:
-            all_labels, all_probs = model.predict(lines, k=k)
-        except (ValueError, RuntimeError, UnicodeError) as exc:
-            raise BadModelResponseError("The model could not score the ticket.") from exc
-        if len(all_labels) != len(lines) or len(all_probs) != len(lines):
-            raise BadModelResponseError(
-                f"The model answered {len(all_labels)} result(s) for {len(lines)} ticket(s)."
-            )
-        return [
-            _ranking(labels, probs) for labels, probs in zip(all_labels, all_probs, strict=True)
-        ]
+        # One call per text: fasttext-predict's list form returns labels without
+        # probabilities, so only the single-line form behaves the same in both builds.
+        # fastText reads one line per call; a newline inside a text would cut it short.
+        rankings: list[list[LabelScore]] = []
+        for text in texts:
+            try:
+                labels, probs = model.predict(" ".join(text.split()), k=k)
+            except (ValueError, RuntimeError, UnicodeError) as exc:
+                raise BadModelResponseError("The model could not score the ticket.") from exc
+            if len(labels) != len(probs):
+                raise BadModelResponseError("The model answered labels without probabilities.")
+            rankings.append(_ranking(labels, probs))
+        return rankings
 
     # --- loading -------------------------------------------------------------
 

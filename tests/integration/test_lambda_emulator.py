@@ -1,0 +1,165 @@
+"""The function that `sam build` produced, run by the Lambda Runtime Interface Emulator.
+
+This is what `sam local invoke` does inside its container: the RIE binary that
+ships in the aws-sam-cli wheel runs awslambdaric with the built code directory
+(.aws-sam/build/PredictFunction, with the wheels sam build packaged) on its
+path. No Docker engine is needed. The function calls a fake BlazingText
+endpoint on 127.0.0.1 that answers from a real fastText model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import fasttext
+import pytest
+
+from tests.conftest import REPO_ROOT, load_event
+from tests.fakes.blazingtext_endpoint import FakeEndpoint, running_fake_endpoint
+from tests.fakes.tiny_model import train_tiny_model
+
+pytestmark = pytest.mark.integration
+
+BUILD_DIR = REPO_ROOT / ".aws-sam" / "build" / "PredictFunction"
+INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+
+
+def emulator_binary() -> Path:
+    arch = "arm64" if platform.machine() in {"aarch64", "arm64"} else "x86_64"
+    found = sorted(
+        REPO_ROOT.glob(
+            f".venv-sam/lib/python*/site-packages/samcli/local/rapid/aws-lambda-rie-{arch}"
+        )
+    )
+    if not found:
+        pytest.fail("aws-lambda-rie not found in .venv-sam: run `make install`")
+    return found[0]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def fasttext_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeEndpoint]:
+    model = fasttext.load_model(str(train_tiny_model(tmp_path_factory.mktemp("model"))))
+
+    def answer(texts: Sequence[str], k: int) -> list[dict[str, Any]]:
+        results = []
+        for text in texts:
+            labels, probs = model.predict(text, k=k)
+            results.append({"label": list(labels), "prob": [float(p) for p in probs]})
+        return results
+
+    with running_fake_endpoint(answer) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="module")
+def emulator(fasttext_endpoint: FakeEndpoint) -> Iterator[str]:
+    if not (BUILD_DIR / "jira_priority" / "app.py").exists():
+        pytest.fail(f"{BUILD_DIR} is missing: run `make build` (sam build) first")
+    port = free_port()
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(BUILD_DIR),
+        "LAMBDA_TASK_ROOT": str(BUILD_DIR),
+        "AWS_LAMBDA_FUNCTION_NAME": "PredictFunction",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+        "AWS_LAMBDA_FUNCTION_TIMEOUT": "25",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": fasttext_endpoint.url,
+        "PREDICTOR_BACKEND": "sagemaker",
+        "SAGEMAKER_ENDPOINT_NAME": "jira-priority",
+        "POWERTOOLS_SERVICE_NAME": "jira-priority",
+        "POWERTOOLS_METRICS_NAMESPACE": "JiraPriority",
+        "POWERTOOLS_TRACE_DISABLED": "1",
+    }
+    command = [
+        str(emulator_binary()),
+        "--runtime-interface-emulator-address",
+        f"127.0.0.1:{port}",
+        "--runtime-api-address",
+        f"127.0.0.1:{free_port()}",
+        sys.executable,
+        "-m",
+        "awslambdaric",
+        "jira_priority.app.lambda_handler",
+    ]
+    process = subprocess.Popen(
+        command, cwd=BUILD_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    pytest.fail("the Lambda Runtime Interface Emulator did not start")
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}{INVOKE_PATH}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def invoke(url: str, event: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(url, data=json.dumps(event).encode(), method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
+        result: dict[str, Any] = json.loads(response.read())
+    return result
+
+
+def test_built_function_answers_from_the_model(emulator: str) -> None:
+    result = invoke(emulator, load_event("predict-title-description"))
+
+    assert result["statusCode"] == 200
+    body = json.loads(result["body"])
+    assert body["priority"] == "Blocker"
+    assert body["model"] == "jira-priority"
+
+
+def test_built_function_answers_a_batch(emulator: str) -> None:
+    result = invoke(emulator, load_event("predict-batch"))
+
+    assert result["statusCode"] == 200
+    predictions = json.loads(result["body"])["predictions"]
+    assert len(predictions) == 3
+    assert all(len(p["ranking"]) == 2 for p in predictions)
+
+
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [
+        ("invalid-json", 400),
+        ("invalid-content-type", 415),
+        ("invalid-body-too-large", 413),
+        ("health", 200),
+    ],
+)
+def test_built_function_refuses_bad_input(emulator: str, name: str, status: int) -> None:
+    result = invoke(emulator, load_event(name))
+
+    assert result["statusCode"] == status
+    assert set(json.loads(result["body"])) <= {"error", "status", "backend", "model", "ready"}

@@ -1,0 +1,302 @@
+"""The local server (``python -m training_jobs serve``) against real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+import pytest
+from training_jobs.serve import build_event, response_parts
+
+from jira_priority.labels import Priority
+from jira_priority.model_files import file_digest
+from tests.fixtures_model import PROBES, train_tiny_model
+
+pytestmark = pytest.mark.integration
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+API_KEY = "local-test-key"
+MAX_BODY = 64 * 1024
+STARTUP_SECONDS = 60
+
+
+@dataclass
+class Server:
+    port: int
+    model: Path
+    process: subprocess.Popen[str]
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+        api_key: str | None = API_KEY,
+    ) -> tuple[int, dict[str, str], bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        all_headers = dict(headers or {})
+        if api_key is not None:
+            all_headers["x-api-key"] = api_key
+        try:
+            connection.request(method, path, body=body, headers=all_headers)
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            connection.close()
+
+    def post_json(self, payload: Any, **options: Any) -> tuple[int, dict[str, str], Any]:
+        status, headers, body = self.request(
+            "POST",
+            "/predict",
+            json.dumps(payload),
+            {"Content-Type": "application/json"},
+            **options,
+        )
+        return status, headers, json.loads(body)
+
+
+def start_server(model: Path, *options: str) -> Server:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "training_jobs", "serve", "--model", str(model), "--port", "0",
+         *options],
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    assert process.stderr is not None
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if not line:
+            break
+        found = re.search(r"on http://127\.0\.0\.1:(\d+)", line)
+        if found:
+            return Server(int(found.group(1)), model, process)
+    process.kill()
+    raise AssertionError(f"the server did not start: {process.stderr.read()}")
+
+
+def stop(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+    if server.process.stderr is not None:
+        server.process.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return train_tiny_model(tmp_path_factory.mktemp("served"))
+
+
+@pytest.fixture(scope="module")
+def server(model: Path) -> Iterator[Server]:
+    running = start_server(model, "--api-key", API_KEY, "--max-body-bytes", str(MAX_BODY))
+    yield running
+    stop(running)
+
+
+def test_a_ticket_gets_the_priority_probability_and_ranking_of_the_model(
+    server: Server,
+) -> None:
+    status, headers, body = server.post_json(
+        {"title": "Cluster outage", "description": PROBES[Priority.BLOCKER], "k": 3}
+    )
+
+    assert status == HTTPStatus.OK
+    assert headers["Content-Type"] == "application/json"
+    assert body["priority"] == "Blocker"
+    assert body["label"] == "__label__6"
+    assert body["probability"] == body["ranking"][0]["probability"] > 0.5
+    assert len(body["ranking"]) == 3
+    assert body["model"] == f"model.bin@sha256:{file_digest(server.model)[:12]}"
+
+
+def test_a_batch_is_answered_in_order(server: Server) -> None:
+    order = [Priority.TRIVIAL, Priority.CRITICAL, Priority.MINOR]
+
+    status, _, body = server.post_json({"tickets": [{"text": PROBES[p]} for p in order]})
+
+    assert status == HTTPStatus.OK
+    assert [p["priority"] for p in body["predictions"]] == [p.value for p in order]
+
+
+def test_text_plain_is_accepted(server: Server) -> None:
+    status, _, body = server.request(
+        "POST", "/predict", PROBES[Priority.TRIVIAL], {"Content-Type": "text/plain"}
+    )
+
+    assert status == HTTPStatus.OK
+    assert json.loads(body)["priority"] == "Trivial"
+
+
+def test_health_reports_the_loaded_model(server: Server) -> None:
+    status, _, body = server.request("GET", "/health")
+
+    assert status == HTTPStatus.OK
+    health = json.loads(body)
+    assert health["backend"] == "embedded"
+    assert health["ready"] is True
+
+
+@pytest.mark.parametrize("api_key", [None, "wrong-key"])
+def test_without_the_api_key_api_gateway_forbids(server: Server, api_key: str | None) -> None:
+    status, headers, body = server.post_json({"text": "crash"}, api_key=api_key)
+
+    assert status == HTTPStatus.FORBIDDEN
+    assert body == {"message": "Forbidden"}
+    assert headers["x-amzn-ErrorType"] == "ForbiddenException"
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/predict"), ("POST", "/nowhere")])
+def test_routes_outside_the_template_never_reach_the_function(
+    server: Server, method: str, path: str
+) -> None:
+    status, _, body = server.request(method, path)
+
+    assert status == HTTPStatus.FORBIDDEN
+    assert json.loads(body) == {"message": "Missing Authentication Token"}
+
+
+def test_invalid_json_is_400_with_the_error_shape(server: Server) -> None:
+    status, _, body = server.request(
+        "POST", "/predict", "{not json", {"Content-Type": "application/json"}
+    )
+
+    assert status == HTTPStatus.BAD_REQUEST
+    assert json.loads(body)["error"]["code"] == "invalid_request"
+
+
+def test_no_words_to_classify_is_400(server: Server) -> None:
+    status, _, body = server.post_json({"text": "!!! ..."})
+
+    assert status == HTTPStatus.BAD_REQUEST
+    assert body == {"error": {"code": "invalid_request", "message": "ticket: no words to classify"}}
+
+
+def test_other_content_types_are_415(server: Server) -> None:
+    status, _, body = server.request(
+        "POST", "/predict", "<ticket/>", {"Content-Type": "application/xml"}
+    )
+
+    assert status == HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    assert json.loads(body)["error"]["code"] == "unsupported_media_type"
+
+
+def test_a_body_over_the_bound_is_413_without_being_read(server: Server) -> None:
+    status, headers, body = server.request(
+        "POST", "/predict", "x" * (MAX_BODY + 1), {"Content-Type": "text/plain"}
+    )
+
+    assert status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    assert json.loads(body) == {"message": "Request Too Long"}
+    assert headers["Connection"] == "close"
+
+
+def test_concurrent_clients_are_all_answered(server: Server) -> None:
+    tickets = [PROBES[p] for p in PROBES] * 8
+
+    def classify(text: str) -> str:
+        status, _, body = server.post_json({"text": text})
+        assert status == HTTPStatus.OK
+        return str(body["priority"])
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(classify, tickets))
+
+    assert answers == [p.value for p in PROBES] * 8
+
+
+def test_a_stalled_client_does_not_block_others(server: Server) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as stalled:
+        stalled.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        started = time.monotonic()
+        status, _, body = server.post_json({"text": PROBES[Priority.MAJOR]})
+
+    assert status == HTTPStatus.OK
+    assert body["priority"] == "Major"
+    assert time.monotonic() - started < 5
+
+
+def test_without_a_configured_key_no_key_is_needed(model: Path) -> None:
+    keyless = start_server(model)
+    try:
+        status, _, body = keyless.post_json({"text": PROBES[Priority.MINOR]}, api_key=None)
+    finally:
+        stop(keyless)
+
+    assert status == HTTPStatus.OK
+    assert body["priority"] == "Minor"
+
+
+def test_a_missing_model_stops_the_server_with_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "training_jobs", "serve", "--model", str(tmp_path / "no.bin"),
+         "--port", "0"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_SECONDS,
+        check=False,
+    )  # fmt: skip
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"serve: cannot load the model {tmp_path / 'no.bin'}: {tmp_path / 'no.bin'} does not exist"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_the_event_is_the_rest_proxy_shape() -> None:
+    event = build_event(
+        "POST",
+        "/predict?debug=1&debug=2",
+        [("Content-Type", "text/plain"), ("X-Multi", "a"), ("X-Multi", "b")],
+        b"\xff\xfe",
+        "127.0.0.1",
+        "k",
+    )
+
+    assert event["httpMethod"] == "POST"
+    assert event["resource"] == event["path"] == "/predict"
+    assert event["headers"]["X-Multi"] == "b"
+    assert event["multiValueHeaders"]["X-Multi"] == ["a", "b"]
+    assert event["queryStringParameters"] == {"debug": "2"}
+    assert event["multiValueQueryStringParameters"] == {"debug": ["1", "2"]}
+    assert event["isBase64Encoded"] is True  # bytes that are not UTF-8 travel as base64
+    assert event["requestContext"]["identity"]["apiKey"] == "k"
+    assert event["requestContext"]["stage"] == "local"
+
+
+def test_proxy_results_become_status_headers_and_body() -> None:
+    status, headers, body = response_parts(
+        {
+            "statusCode": 503,
+            "headers": {"Content-Type": "application/json"},
+            "multiValueHeaders": {"Retry-After": ["5"]},
+            "body": '{"error": {}}',
+            "isBase64Encoded": False,
+        }
+    )
+
+    assert status == 503
+    assert ("Retry-After", "5") in headers
+    assert ("Content-Type", "application/json") in headers
+    assert body == b'{"error": {}}'

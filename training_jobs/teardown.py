@@ -1,0 +1,278 @@
+"""``teardown``: delete what costs money, stop what runs, and list what is left.
+
+An endpoint bills every hour it exists, whether or not anyone calls it.
+``--endpoint-name`` deletes the endpoint, its endpoint configuration and the
+models of that configuration (a model or configuration another endpoint still
+uses is kept). Leftovers are deleted by name; running jobs are stopped by
+name. Every run ends by listing the endpoints, configurations and models that
+exist and the jobs still in progress, so nothing keeps billing unseen.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from training_jobs.aws import (
+    ApiCall,
+    Aws,
+    add_aws_arguments,
+    describe_or_none,
+    one_line_errors,
+    placeholder,
+    print_plan,
+    require_region,
+    resource_name,
+    say,
+)
+from training_jobs.deploy import models_of_config
+
+if TYPE_CHECKING:
+    from mypy_boto3_sagemaker import SageMakerClient
+
+
+@dataclass(frozen=True)
+class Resource:
+    kind: str
+    name: str
+    status: str = ""
+    detail: str = ""
+
+    def line(self) -> str:
+        return "\t".join(part for part in (self.kind, self.name, self.status, self.detail) if part)
+
+
+# --- what exists --------------------------------------------------------------------
+
+
+def existing_resources(sagemaker: SageMakerClient) -> Iterator[Resource]:
+    """Endpoints (any state), endpoint configs, models, and jobs in progress."""
+    for endpoints in sagemaker.get_paginator("list_endpoints").paginate():
+        for endpoint in endpoints["Endpoints"]:
+            yield Resource("endpoint", endpoint["EndpointName"], endpoint["EndpointStatus"])
+    for configs in sagemaker.get_paginator("list_endpoint_configs").paginate():
+        for config in configs["EndpointConfigs"]:
+            yield Resource("endpoint-config", config["EndpointConfigName"])
+    for models in sagemaker.get_paginator("list_models").paginate():
+        for model in models["Models"]:
+            yield Resource("model", model["ModelName"])
+
+    for trainings in sagemaker.get_paginator("list_training_jobs").paginate(
+        StatusEquals="InProgress"
+    ):
+        for job in trainings["TrainingJobSummaries"]:
+            yield Resource("training-job", job["TrainingJobName"], job["TrainingJobStatus"])
+    for tunings in sagemaker.get_paginator("list_hyper_parameter_tuning_jobs").paginate(
+        StatusEquals="InProgress"
+    ):
+        for tuning in tunings["HyperParameterTuningJobSummaries"]:
+            yield Resource(
+                "tuning-job",
+                tuning["HyperParameterTuningJobName"],
+                tuning["HyperParameterTuningJobStatus"],
+            )
+    for transforms in sagemaker.get_paginator("list_transform_jobs").paginate(
+        StatusEquals="InProgress"
+    ):
+        for transform in transforms["TransformJobSummaries"]:
+            yield Resource(
+                "transform-job", transform["TransformJobName"], transform["TransformJobStatus"]
+            )
+
+
+def print_inventory(sagemaker: SageMakerClient) -> list[Resource]:
+    resources = list(existing_resources(sagemaker))
+    for resource in resources:
+        print(resource.line())
+    billed = [r for r in resources if r.kind.endswith("endpoint") or r.kind.endswith("-job")]
+    if billed:
+        say(
+            f"{len(billed)} endpoint(s) or job(s) are billed while they exist or run: "
+            + ", ".join(f"{r.kind} {r.name}" for r in billed)
+        )
+    elif resources:
+        say("nothing is billed by the hour; what is listed is free to keep (models, configs)")
+    else:
+        say("nothing left: no endpoints, endpoint configs, models or running jobs")
+    return resources
+
+
+# --- deleting and stopping ----------------------------------------------------------
+
+
+def _in_use_elsewhere(sagemaker: SageMakerClient, leaving: set[str]) -> tuple[set[str], set[str]]:
+    """Configs and models used by endpoints that are not being deleted."""
+    configs: set[str] = set()
+    models: set[str] = set()
+    for page in sagemaker.get_paginator("list_endpoints").paginate():
+        for summary in page["Endpoints"]:
+            if summary["EndpointName"] in leaving:
+                continue
+            endpoint = describe_or_none(
+                sagemaker.describe_endpoint, EndpointName=summary["EndpointName"]
+            )
+            if endpoint is None:
+                continue
+            configs.add(endpoint["EndpointConfigName"])
+            models.update(models_of_config(sagemaker, endpoint["EndpointConfigName"]))
+    return configs, models
+
+
+def delete_endpoints(
+    sagemaker: SageMakerClient,
+    endpoints: list[str],
+    configs: list[str],
+    models: list[str],
+) -> None:
+    """Delete the endpoints with their configs and models, then the named leftovers."""
+    config_names = list(configs)
+    model_names = list(models)
+    for name in endpoints:
+        endpoint = describe_or_none(sagemaker.describe_endpoint, EndpointName=name)
+        if endpoint is None:
+            say(f"endpoint {name} does not exist (already deleted?)")
+            continue
+        config = endpoint["EndpointConfigName"]
+        sagemaker.delete_endpoint(EndpointName=name)
+        say(f"deleted endpoint {name}")
+        model_names += models_of_config(sagemaker, config)
+        config_names.append(config)
+    used_configs, used_models = _in_use_elsewhere(sagemaker, set(endpoints))
+    for config in dict.fromkeys(config_names):
+        if config in used_configs:
+            say(f"kept endpoint config {config}: another endpoint uses it")
+        elif (
+            describe_or_none(sagemaker.describe_endpoint_config, EndpointConfigName=config) is None
+        ):
+            say(f"endpoint config {config} does not exist")
+        else:
+            sagemaker.delete_endpoint_config(EndpointConfigName=config)
+            say(f"deleted endpoint config {config}")
+    for model in dict.fromkeys(model_names):
+        if model in used_models:
+            say(f"kept model {model}: another endpoint uses it")
+        elif describe_or_none(sagemaker.describe_model, ModelName=model) is None:
+            say(f"model {model} does not exist")
+        else:
+            sagemaker.delete_model(ModelName=model)
+            say(f"deleted model {model}")
+
+
+def stop_jobs(
+    sagemaker: SageMakerClient, training: list[str], tuning: list[str], transform: list[str]
+) -> None:
+    """Stop jobs that are still in progress; a job that already ended is only reported."""
+    for name in training:
+        job = describe_or_none(sagemaker.describe_training_job, TrainingJobName=name)
+        status = job["TrainingJobStatus"] if job else "missing"
+        if status == "InProgress":
+            sagemaker.stop_training_job(TrainingJobName=name)
+            say(f"stopping training job {name}")
+        else:
+            say(f"training job {name} is {status}; nothing to stop")
+    for name in tuning:
+        tuning_job = describe_or_none(
+            sagemaker.describe_hyper_parameter_tuning_job, HyperParameterTuningJobName=name
+        )
+        status = tuning_job["HyperParameterTuningJobStatus"] if tuning_job else "missing"
+        if status == "InProgress":
+            sagemaker.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+            say(f"stopping tuning job {name} and its training jobs")
+        else:
+            say(f"tuning job {name} is {status}; nothing to stop")
+    for name in transform:
+        transform_job = describe_or_none(sagemaker.describe_transform_job, TransformJobName=name)
+        status = transform_job["TransformJobStatus"] if transform_job else "missing"
+        if status == "InProgress":
+            sagemaker.stop_transform_job(TransformJobName=name)
+            say(f"stopping transform job {name}")
+        else:
+            say(f"transform job {name} is {status}; nothing to stop")
+
+
+def plan(args: argparse.Namespace) -> list[ApiCall]:
+    calls: list[ApiCall] = []
+    for name in args.stop_training_job:
+        calls.append(ApiCall("sagemaker", "StopTrainingJob", {"TrainingJobName": name}))
+    for name in args.stop_tuning_job:
+        calls.append(
+            ApiCall(
+                "sagemaker", "StopHyperParameterTuningJob", {"HyperParameterTuningJobName": name}
+            )
+        )
+    for name in args.stop_transform_job:
+        calls.append(ApiCall("sagemaker", "StopTransformJob", {"TransformJobName": name}))
+    for name in args.endpoint_name:
+        described = f"DescribeEndpoint({name})"
+        calls += [
+            ApiCall("sagemaker", "DeleteEndpoint", {"EndpointName": name}),
+            ApiCall(
+                "sagemaker",
+                "DeleteEndpointConfig",
+                {"EndpointConfigName": placeholder(described, "EndpointConfigName")},
+                note="unless another endpoint uses it",
+            ),
+            ApiCall(
+                "sagemaker",
+                "DeleteModel",
+                {
+                    "ModelName": placeholder(
+                        "DescribeEndpointConfig", "ProductionVariants[].ModelName"
+                    )
+                },
+                note="each model of that config, unless another endpoint uses it",
+            ),
+        ]
+    for name in args.endpoint_config_name:
+        calls.append(ApiCall("sagemaker", "DeleteEndpointConfig", {"EndpointConfigName": name}))
+    for name in args.model_name:
+        calls.append(ApiCall("sagemaker", "DeleteModel", {"ModelName": name}))
+    return calls
+
+
+@one_line_errors
+def handle(args: argparse.Namespace) -> int:
+    region = require_region(args)
+    if args.dry_run:
+        return print_plan(plan(args))
+    sagemaker = Aws(region).sagemaker
+    stop_jobs(sagemaker, args.stop_training_job, args.stop_tuning_job, args.stop_transform_job)
+    if args.endpoint_name or args.endpoint_config_name or args.model_name:
+        delete_endpoints(sagemaker, args.endpoint_name, args.endpoint_config_name, args.model_name)
+    print_inventory(sagemaker)
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "teardown",
+        help="delete endpoint, endpoint config and model; stop jobs; list what is left",
+        description="Delete endpoints together with their endpoint configs and models, delete "
+        "leftover configs and models by name, stop running jobs, then list every endpoint, "
+        "endpoint config and model that exists and every job in progress (tab-separated: kind, "
+        "name, status). With no option it only lists.",
+    )
+
+    def repeatable(flag: str, what: str) -> None:
+        parser.add_argument(
+            flag,
+            action="append",
+            default=[],
+            type=resource_name,
+            metavar="NAME",
+            help=f"{what} (repeatable)",
+        )
+
+    repeatable(
+        "--endpoint-name",
+        "delete this endpoint, its endpoint config and that config's models",
+    )
+    repeatable("--endpoint-config-name", "delete this endpoint config")
+    repeatable("--model-name", "delete this model")
+    repeatable("--stop-training-job", "stop this training job if it is in progress")
+    repeatable("--stop-tuning-job", "stop this tuning job (and its training jobs) if in progress")
+    repeatable("--stop-transform-job", "stop this batch transform job if it is in progress")
+    add_aws_arguments(parser)
+    parser.set_defaults(handler=handle)
