@@ -121,3 +121,7 @@ evaluate-holdout: | $(VENV)/.installed ## train without PROJECT, evaluate on it 
 	$(BIN)/python -m training_jobs evaluate $(EVAL_DIR)/holdout-$(PROJECT)/data/holdout.txt \
 		--model $(EVAL_DIR)/holdout-$(PROJECT)/model/model.bin --by-project \
 		--title "Leave one project out: $(PROJECT)" --output-dir $(EVAL_DIR)/holdout-$(PROJECT)/report
+
+.PHONY: bench-cold-start
+bench-cold-start: build $(VENV)/.installed ## cold-start import time of the handler vs import boto3 alone
+	$(BIN)/python -m tests.benchmarks.cold_start

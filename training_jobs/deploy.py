@@ -169,22 +169,36 @@ class Deployment:
     keep_previous: bool
     force: bool
 
+    def model_request(self, model_data_url: str) -> Request:
+        return model_request(self.model_name, self.image_uri, model_data_url, self.role_arn)
+
+    def config_request(self) -> Request:
+        return endpoint_config_request(self.config_name, self.model_name, self.hosting)
+
+    def endpoint_request(self) -> Request:
+        return endpoint_request(self.endpoint_name, self.config_name, update=self.update)
+
     def plan(self, model_data_url: str) -> list[ApiCall]:
-        calls = [
-            ApiCall(
-                "sagemaker",
-                "CreateModel",
-                model_request(self.model_name, self.image_uri, model_data_url, self.role_arn),
-            ),
-            ApiCall(
-                "sagemaker",
-                "CreateEndpointConfig",
-                endpoint_config_request(self.config_name, self.model_name, self.hosting),
-            ),
+        """Every request a run sends, in order (reads left out; their results as placeholders)."""
+        only_if = "only if one of this name exists (--force)"
+        calls: list[ApiCall] = []
+        if self.force:
+            calls += [
+                ApiCall("sagemaker", "DeleteModel", {"ModelName": self.model_name}, note=only_if),
+                ApiCall(
+                    "sagemaker",
+                    "DeleteEndpointConfig",
+                    {"EndpointConfigName": self.config_name},
+                    note=only_if,
+                ),
+            ]
+        calls += [
+            ApiCall("sagemaker", "CreateModel", self.model_request(model_data_url)),
+            ApiCall("sagemaker", "CreateEndpointConfig", self.config_request()),
             ApiCall(
                 "sagemaker",
                 "UpdateEndpoint" if self.update else "CreateEndpoint",
-                endpoint_request(self.endpoint_name, self.config_name, update=self.update),
+                self.endpoint_request(),
             ),
         ]
         if self.update and not self.keep_previous:
@@ -281,17 +295,16 @@ def deploy(
         sagemaker, "endpoint config", deployment.config_name, config_exists, deployment.force
     )
 
-    calls = deployment.plan(model_data_url)
-    sagemaker.create_model(**calls[0].request)
+    sagemaker.create_model(**deployment.model_request(model_data_url))
     say(f"created model {deployment.model_name} from {model_data_url}")
-    sagemaker.create_endpoint_config(**calls[1].request)
+    sagemaker.create_endpoint_config(**deployment.config_request())
     say(f"created endpoint config {deployment.config_name}: {deployment.hosting.describe()}")
     previous_config = endpoint["EndpointConfigName"] if endpoint is not None else None
     if deployment.update:
-        sagemaker.update_endpoint(**calls[2].request)
+        sagemaker.update_endpoint(**deployment.endpoint_request())
         say(f"updating endpoint {deployment.endpoint_name} to {deployment.config_name}")
     else:
-        sagemaker.create_endpoint(**calls[2].request)
+        sagemaker.create_endpoint(**deployment.endpoint_request())
         say(f"creating endpoint {deployment.endpoint_name} (billed per hour until teardown)")
     if not wait:
         if previous_config:

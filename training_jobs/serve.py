@@ -264,6 +264,18 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             (time.perf_counter() - started) * 1000,
         )
 
+    def handle_expect_100(self) -> bool:
+        """Refuse an oversized body before the client sends it (curl asks first above 1 MB)."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        if length > self.gateway.max_body_bytes:
+            self.close_connection = True
+            self._send(*_gateway_message(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "Request Too Long"))
+            return False
+        return super().handle_expect_100()
+
     def _read_body(self) -> bytes | None:
         """The request body, or None after answering the request with an error."""
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -313,14 +325,18 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         print(f"{self.address_string()} {format % args}", file=sys.stderr, flush=True)
 
 
+class LocalHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    #: Listen backlog; socketserver's default of 5 resets bursts of concurrent clients.
+    request_queue_size = 128
+
+
 def make_server(host: str, port: int, gateway: LocalGateway) -> ThreadingHTTPServer:
     class BoundGatewayRequestHandler(GatewayRequestHandler):
         pass
 
     BoundGatewayRequestHandler.gateway = gateway
-    server = ThreadingHTTPServer((host, port), BoundGatewayRequestHandler)
-    server.daemon_threads = True
-    return server
+    return LocalHTTPServer((host, port), BoundGatewayRequestHandler)
 
 
 def load_handler(model_uri: str) -> tuple[Handler, Any]:

@@ -284,3 +284,39 @@ def test_the_default_s3_client_is_made_once() -> None:
     embedded.s3_client.cache_clear()
 
     assert embedded.s3_client() is embedded.s3_client()
+
+
+class PredictOnlyModel:
+    """The API of fasttext-predict (the Lambda's build): predict one str at a time.
+
+    Its list form returns labels without probabilities, so the predictor must
+    never use it; this stand-in refuses lists to prove that.
+    """
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+
+    def predict(self, text: Any, k: int = 1) -> tuple[tuple[str, ...], tuple[float, ...]]:
+        if not isinstance(text, str):
+            raise TypeError("fasttext-predict's list form drops the probabilities")
+        labels, probs = self.real.predict(text, k=k)
+        return tuple(labels), tuple(float(p) for p in probs)
+
+
+def test_only_the_api_of_the_predict_only_build_is_used(
+    model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fasttext
+
+    class PredictOnlyModule:
+        @staticmethod
+        def load_model(path: str) -> PredictOnlyModel:
+            return PredictOnlyModel(fasttext.load_model(path))
+
+    monkeypatch.setattr(embedded, "_import_fasttext", PredictOnlyModule)
+    predictor = EmbeddedPredictor(str(model_path))
+
+    rankings = predictor.predict([PROBES[Priority.MINOR], PROBES[Priority.BLOCKER]], k=2)
+
+    assert [r[0][0] for r in rankings] == [Priority.MINOR.label, Priority.BLOCKER.label]
+    assert all(len(r) == 2 for r in rankings)

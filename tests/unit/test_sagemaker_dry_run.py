@@ -52,6 +52,7 @@ def commands(tmp_path: Path) -> dict[str, list[str]]:
             "deploy", "--tuning-job", "tune-1", "--update", "--serverless-memory-mb", "1024",
         ],
         "deploy-model-data": ["deploy", "--model-data-url", "s3://b/model.tar.gz"],
+        "deploy-force": ["deploy", "--training-job", "bt-1", "--model-name", "m-1", "--force"],
         "transform": [
             "transform", "--input", str(tickets), "--output", str(tmp_path / "out.csv"),
             "--model-name", "m-1",
@@ -75,6 +76,10 @@ EXPECTED_OPERATIONS = {
         "DeleteModel",
     ],
     "deploy-model-data": ["CreateModel", "CreateEndpointConfig", "CreateEndpoint"],
+    "deploy-force": [
+        "DeleteModel", "DeleteEndpointConfig", "CreateModel", "CreateEndpointConfig",
+        "CreateEndpoint",
+    ],
     "transform": ["PutObject", "CreateTransformJob"],
     "status": ["DescribeHyperParameterTuningJob"],
     "teardown": [
