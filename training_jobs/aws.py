@@ -12,8 +12,9 @@ Credentials are boto3's usual chain (``AWS_PROFILE``, ``AWS_ACCESS_KEY_ID`` ...)
 and ``AWS_ENDPOINT_URL`` (or ``AWS_ENDPOINT_URL_SAGEMAKER``, ``AWS_ENDPOINT_URL_S3``)
 points the clients at a stand-in such as moto_server; boto3 reads those itself.
 
-``--dry-run`` prints, as JSON on stdout, every request that would create,
-change, start, stop or delete something, and sends nothing at all. A value
+``--dry-run`` prints, as JSON on stdout, every request a run would send that
+creates, changes, starts, stops or deletes something (``status``, which only
+reads, prints its read), and sends nothing at all. A value
 that only a run can know (the artifact of a training job, the config an
 endpoint uses now) is shown as ``"<Operation.Field>"``, naming the read that
 supplies it. Each printed request is checked against botocore's model of the
@@ -31,7 +32,6 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
 from typing import TYPE_CHECKING, Any, TextIO
 
 import boto3
@@ -325,7 +325,7 @@ def placeholder(operation: str, field_path: str) -> str:
     return f"<{operation}.{field_path}>"
 
 
-@cache
+@functools.cache
 def operation_model(service: str, operation: str) -> OperationModel:
     session = botocore.session.get_session()
     return session.get_service_model(service).operation_model(operation)

@@ -88,5 +88,9 @@ def add_hyperparameter_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def hyperparameters_from_args(args: argparse.Namespace) -> BlazingTextHyperparameters:
-    values = {f.name: getattr(args, f.name) for f in fields(BlazingTextHyperparameters) if f.name != "mode"}
+    values = {
+        f.name: getattr(args, f.name)
+        for f in fields(BlazingTextHyperparameters)
+        if f.name != "mode"
+    }
     return BlazingTextHyperparameters(**values)

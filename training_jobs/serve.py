@@ -230,7 +230,6 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         self._handle()
 
     def _handle(self) -> None:
-        started = time.perf_counter()
         path = urlsplit(self.path).path
         if (self.command, path) not in ROUTES:
             self._discard_body()
@@ -256,13 +255,6 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
                     self._send(*_gateway_message(HTTPStatus.BAD_GATEWAY, "Internal server error"))
                 else:
                     self._send(status, dict(headers), payload)
-        self.log_message(
-            '"%s %s" %s %.1f ms',
-            self.command,
-            self.path,
-            getattr(self, "_status", "-"),
-            (time.perf_counter() - started) * 1000,
-        )
 
     def handle_expect_100(self) -> bool:
         """Refuse an oversized body before the client sends it (curl asks first above 1 MB)."""
@@ -308,8 +300,19 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         elif length != 0 or self.headers.get("Transfer-Encoding"):
             self.close_connection = True
 
+    def parse_request(self) -> bool:
+        self._started = time.perf_counter()
+        return super().parse_request()
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Logged by ``_send`` instead, with the time taken."""
+
     def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
-        self._status = status
+        started = getattr(self, "_started", time.perf_counter())
+        self.log_message(
+            '"%s %s" %s %.1f ms', self.command, self.path, status,
+            (time.perf_counter() - started) * 1000,
+        )  # fmt: skip
         self.send_response(status)
         for name, value in headers.items():
             if name.lower() not in {"content-length", "connection", "transfer-encoding"}:

@@ -249,6 +249,10 @@ def _count_lines(path: Path) -> Counter[str]:
 def train(args: argparse.Namespace) -> dict[str, Any]:
     """Train, write the outputs, and return the report written to training.json."""
     hp = hyperparameters_from_args(args)
+    if args.threads < 1:
+        raise ValueError("threads must be at least 1")
+    if args.quantize_cutoff < 0:
+        raise ValueError("quantize cutoff must be at least 0")
     train_path = Path(args.train)
     validation_path = Path(args.validation) if args.validation else None
     output_dir = Path(args.output_dir)
@@ -377,11 +381,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _default_validation() -> str | None:
-    path = DEFAULT_DATA_DIR / "validation.txt"
-    return os.fspath(path)
-
-
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "train-local",
@@ -396,7 +395,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--validation",
-        default=_default_validation(),
+        default=os.fspath(DEFAULT_DATA_DIR / "validation.txt"),
         help="prepared validation file for metrics and early stopping; '' for none "
         f"(default: {DEFAULT_DATA_DIR / 'validation.txt'})",
     )

@@ -243,7 +243,10 @@ def _tuning_job_name(text: str) -> str:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    documented = ", ".join(f"{r.name} {r.low:g}..{r.high:g}" for r in DOCUMENTED_RANGES)
+    documented = ", ".join(
+        f"{r.name} {r.as_request()['MinValue']}..{r.as_request()['MaxValue']}"
+        for r in DOCUMENTED_RANGES
+    )
     parser = subparsers.add_parser(
         "tune",
         help="run a Bayesian hyperparameter tuning job (objective validation:accuracy)",

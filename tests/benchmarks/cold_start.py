@@ -41,7 +41,11 @@ def time_import(module: str) -> float:
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(BUILD_DIR), **FUNCTION_ENV}
     output = subprocess.run(
         [sys.executable, "-s", "-c", TIMED_IMPORT.format(module=module)],
-        env=env, cwd=BUILD_DIR, check=True, capture_output=True, text=True,
+        env=env,
+        cwd=BUILD_DIR,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return float(output.strip().splitlines()[-1])
 
@@ -61,7 +65,8 @@ def main() -> int:
     handler = statistics.median(samples["jira_priority.app"])
     print(f"runs per import          : {args.runs}")
     print(f"import boto3             : median {baseline * 1000:7.1f} ms")
-    print(f"import jira_priority.app : median {handler * 1000:7.1f} ms (settings, predictor and client included)")
+    print(f"import jira_priority.app : median {handler * 1000:7.1f} ms")
+    print("  (settings, predictor and sagemaker-runtime client included)")
     print(f"ratio handler / boto3    : {handler / baseline:.2f}")
     return 0
 

@@ -55,7 +55,7 @@ class FakeEndpoint:
 class _Handler(BaseHTTPRequestHandler):
     endpoint: FakeEndpoint
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence the log
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
     def do_POST(self) -> None:

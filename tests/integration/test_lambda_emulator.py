@@ -24,9 +24,11 @@ from typing import Any
 import fasttext
 import pytest
 
+from jira_priority.labels import priority_from_label
+from jira_priority.text import normalise_ticket
 from tests.conftest import REPO_ROOT, load_event
 from tests.fakes.blazingtext_endpoint import FakeEndpoint, running_fake_endpoint
-from tests.fakes.tiny_model import train_tiny_model
+from tests.fixtures_model import train_tiny_model
 
 pytestmark = pytest.mark.integration
 
@@ -53,8 +55,12 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def fasttext_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeEndpoint]:
-    model = fasttext.load_model(str(train_tiny_model(tmp_path_factory.mktemp("model"))))
+def model(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return fasttext.load_model(str(train_tiny_model(tmp_path_factory.mktemp("model"))))
+
+
+@pytest.fixture(scope="module")
+def fasttext_endpoint(model: Any) -> Iterator[FakeEndpoint]:
 
     def answer(texts: Sequence[str], k: int) -> list[dict[str, Any]]:
         results = []
@@ -126,17 +132,25 @@ def emulator(fasttext_endpoint: FakeEndpoint) -> Iterator[str]:
 
 def invoke(url: str, event: dict[str, Any]) -> dict[str, Any]:
     request = urllib.request.Request(url, data=json.dumps(event).encode(), method="POST")
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
+    with urllib.request.urlopen(request, timeout=30) as response:
         result: dict[str, Any] = json.loads(response.read())
     return result
 
 
-def test_built_function_answers_from_the_model(emulator: str) -> None:
-    result = invoke(emulator, load_event("predict-title-description"))
+def test_built_function_answers_from_the_model(emulator: str, model: Any) -> None:
+    event = load_event("predict-title-description")
+    ticket = json.loads(event["body"])
+    (label,), (probability,) = model.predict(
+        normalise_ticket(ticket["title"], ticket["description"])
+    )
+
+    result = invoke(emulator, event)
 
     assert result["statusCode"] == 200
     body = json.loads(result["body"])
-    assert body["priority"] == "Blocker"
+    assert body["label"] == label
+    assert body["priority"] == priority_from_label(label).value
+    assert body["probability"] == pytest.approx(probability, abs=1e-6)
     assert body["model"] == "jira-priority"
 
 

@@ -210,6 +210,24 @@ def test_a_body_over_the_bound_is_413_without_being_read(server: Server) -> None
     assert headers["Connection"] == "close"
 
 
+def test_an_oversized_body_announced_with_expect_100_is_refused_before_it_is_sent(
+    server: Server,
+) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as client:
+        client.sendall(
+            b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+            + f"x-api-key: {API_KEY}\r\nContent-Length: {MAX_BODY + 1}\r\n".encode()
+            + b"Expect: 100-continue\r\n\r\n"
+        )
+        chunks = []
+        while chunk := client.recv(4096):  # the server closes the connection after answering
+            chunks.append(chunk)
+        answer = b"".join(chunks).decode()
+
+    assert answer.startswith("HTTP/1.1 413 ")
+    assert answer.endswith('{"message": "Request Too Long"}')
+
+
 def test_concurrent_clients_are_all_answered(server: Server) -> None:
     tickets = [PROBES[p] for p in PROBES] * 8
 

@@ -180,3 +180,27 @@ def test_status_of_a_missing_job_is_one_line(capsys: pytest.CaptureFixture[str])
     assert result.code == 1
     assert result.err.startswith("error: DescribeTransformJob failed: ValidationException: ")
     assert result.err.count("\n") == 1
+
+
+def test_interrupting_a_wait_says_the_job_carries_on(
+    client_and_stubber: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client, stubber = client_and_stubber
+    stubber.add_response(
+        "describe_training_job",
+        training_job("InProgress", "Training", "Training in progress"),
+        {"TrainingJobName": "bt-watch"},
+    )
+
+    def interrupted(_: float) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        wait_until_finished(
+            client, Kind.TRAINING_JOB, "bt-watch", poll_seconds=60, timeout_seconds=3600,
+            sleep=interrupted,
+        )  # fmt: skip
+
+    err = capsys.readouterr().err
+    assert "training job bt-watch carries on without us" in err
+    assert "teardown --stop-training-job bt-watch" in err

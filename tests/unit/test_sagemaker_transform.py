@@ -183,3 +183,30 @@ def test_output_with_a_different_line_count_is_refused() -> None:
 def test_output_that_is_not_a_blazingtext_prediction_is_refused(line: bytes) -> None:
     with pytest.raises(ToolError, match="output line 1"):
         parse_batch_output(line + b"\n", expected=1)
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_by_default_the_command_waits_and_writes_the_csv(
+    capsys: pytest.CaptureFixture[str], tickets_csv: Path, tmp_path: Path
+) -> None:
+    create_model("jp-model")
+    # moto finishes the job at once but writes nothing: put BlazingText's answer where it goes.
+    boto3.client("s3", region_name=REGION).put_object(
+        Bucket=BUCKET,
+        Key="jira-priority/transform/bt-wait/output/tickets.jsonl.out",
+        Body=b'{"prob": [0.9], "label": ["__label__6"]}\n'
+        b'{"prob": [0.6], "label": ["__label__1"]}\n',
+    )
+    output = tmp_path / "scored.csv"
+
+    result = run_tool(
+        capsys, "transform", "--input", str(tickets_csv), "--output", str(output),
+        "--model-name", "jp-model", "--job-name", "bt-wait", "--poll-seconds", "0.01",
+    )  # fmt: skip
+
+    assert result.code == 0, result.err
+    assert result.out == f"{output}\n"
+    assert "[0:00:00] transform job bt-wait: Completed" in result.err
+    with output.open(encoding="utf-8") as handle:
+        predicted = [row["predicted_priority"] for row in csv.DictReader(handle)]
+    assert predicted == ["Blocker", "Optional"]

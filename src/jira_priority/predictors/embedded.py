@@ -154,7 +154,7 @@ class EmbeddedPredictor:
                 path = self._local_model_file()
                 model = _import_fasttext().load_model(str(path))
                 digest = file_digest(path)
-            except (ModelFileError, ValueError, RuntimeError, OSError) as exc:
+            except (ModelFileError, ImportError, ValueError, RuntimeError, OSError) as exc:
                 self._failed_at = time.monotonic()
                 raise UpstreamUnavailableError() from exc
             self._digest = digest
@@ -174,7 +174,7 @@ class EmbeddedPredictor:
         try:
             client.download_file(bucket, key, str(download))
         except (ClientError, BotoCoreError) as exc:
-            raise ModelFileError(f"cannot download {self._model_uri}") from exc
+            raise ModelFileError(f"cannot download {self._model_uri}: {exc}") from exc
         return locate_model(download, cache / "extracted")
 
 
