@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import urllib3  # noqa: F401 - imported before sockets close: it probes IPv6 support at import
 from pytest_socket import disable_socket, enable_socket
 
 
