@@ -57,6 +57,8 @@ if TYPE_CHECKING:
 Request = dict[str, Any]
 
 DEFAULT_PREFIX = "jira-priority"
+#: The longest name SageMaker allows for most resources (a tuning job's is shorter).
+MAX_NAME_LENGTH = 63
 #: Tagged on everything these commands create, so a bill can be traced back.
 PROJECT_TAG = {"Key": "project", "Value": "jira-priority"}
 
@@ -149,6 +151,37 @@ def add_wait_arguments(
     )
 
 
+def add_job_name_arguments(
+    parser: argparse.ArgumentParser, *, what: str, max_length: int = MAX_NAME_LENGTH
+) -> None:
+    """``--job-name``, or ``--base-name`` for a generated one (see ``job_name``)."""
+
+    def name_of_job(text: str) -> str:
+        name = resource_name(text)
+        if len(name) > max_length:
+            raise argparse.ArgumentTypeError(f"{what} names are at most {max_length} characters")
+        return name
+
+    limit = f", at most {max_length} characters" if max_length < MAX_NAME_LENGTH else ""
+    parser.add_argument(
+        "--job-name",
+        type=name_of_job,
+        help=f"{what} name{limit} (default: BASE-NAME-YYYYMMDD-HHMMSS)",
+    )
+    parser.add_argument(
+        "--base-name",
+        type=resource_name,
+        default=DEFAULT_PREFIX,
+        help=f"prefix of the generated {what} name (default: {DEFAULT_PREFIX})",
+    )
+
+
+def job_name(args: argparse.Namespace, *, max_length: int = MAX_NAME_LENGTH) -> str:
+    """``--job-name``, else ``--base-name`` with the time (``timestamped_name``)."""
+    name: str = args.job_name or timestamped_name(args.base_name, max_length=max_length)
+    return name
+
+
 def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -165,7 +198,7 @@ def positive_float(text: str) -> float:
 
 def resource_name(text: str) -> str:
     """An argparse type for SageMaker names (at most 63 characters)."""
-    if len(text) > 63 or not _RESOURCE_NAME.match(text):
+    if len(text) > MAX_NAME_LENGTH or not _RESOURCE_NAME.match(text):
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a SageMaker name: 1-63 letters, digits and hyphens, "
             "starting and ending with a letter or digit"
@@ -203,7 +236,9 @@ def require_bucket(args: argparse.Namespace) -> str:
 # --- names and S3 locations -----------------------------------------------------
 
 
-def timestamped_name(base: str, *, max_length: int = 63, now: datetime | None = None) -> str:
+def timestamped_name(
+    base: str, *, max_length: int = MAX_NAME_LENGTH, now: datetime | None = None
+) -> str:
     """``base-YYYYMMDD-HHMMSS`` (UTC): unique per second, sortable, a valid SageMaker name."""
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
     name = f"{base}-{stamp}"
@@ -433,8 +468,3 @@ def one_line_errors(
             return 1
 
     return wrapper
-
-
-def say(message: str) -> None:
-    """A line for the user on stderr (stdout stays for results others may parse)."""
-    print(message, file=sys.stderr, flush=True)

@@ -9,12 +9,12 @@ map), so the answer is the one ``POST /predict`` would give for the same model;
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Any
 
 from jira_priority.labels import PRIORITIES
-from training_jobs.serve import DEFAULT_MODEL
+from training_jobs.console import doc_summary, fail
+from training_jobs.serve import add_model_argument
 
 
 def _ticket_text(args: argparse.Namespace) -> str:
@@ -38,11 +38,9 @@ def run(args: argparse.Namespace) -> int:
         prediction = classifier.classify([ticket], args.k)[0]
     except UpstreamUnavailableError as exc:
         reason = exc.__cause__ if exc.__cause__ is not None else exc.public_message
-        print(f"classify: cannot load the model {args.model}: {reason}", file=sys.stderr)
-        return 1
+        return fail("classify", f"cannot load the model {args.model}: {reason}")
     except ServiceError as exc:
-        print(f"classify: {exc.public_message}", file=sys.stderr)
-        return 1
+        return fail("classify", exc.public_message)
     if args.json:
         print(prediction.model_dump_json())
         return 0
@@ -57,7 +55,7 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "classify",
         help="predict the priority of one ticket with a local or S3 model",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        description=doc_summary(__doc__),
     )
     parser.add_argument(
         "title",
@@ -74,12 +72,7 @@ def register(subparsers: Any) -> None:
         metavar="K",
         help=f"how many ranked priorities to show, 1-{len(PRIORITIES)} (default: 3)",
     )
-    parser.add_argument(
-        "--model",
-        default=os.fspath(DEFAULT_MODEL),
-        help="model.bin, model.ftz, model.tar.gz or a directory holding one, as a path "
-        f"or s3:// URI (default: {DEFAULT_MODEL})",
-    )
+    add_model_argument(parser)
     parser.add_argument(
         "--json", action="store_true", help="print the JSON body POST /predict would answer"
     )

@@ -34,13 +34,13 @@ from training_jobs.aws import (
     require_region,
     require_role_arn,
     resource_name,
-    say,
     timestamped_name,
 )
+from training_jobs.console import say
 from training_jobs.images import add_image_argument, blazingtext_image_uri
 from training_jobs.job_definition import tags
 from training_jobs.tune import best_training_job
-from training_jobs.watch import Kind, wait_until_finished
+from training_jobs.watch import Kind, describe, describe_completed, wait_until_finished
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -115,16 +115,7 @@ def endpoint_request(endpoint_name: str, config_name: str, *, update: bool) -> R
 
 
 def artifact_of_training_job(sagemaker: SageMakerClient, job_name: str) -> str:
-    job = describe_or_none(sagemaker.describe_training_job, TrainingJobName=job_name)
-    if job is None:
-        raise ToolError(f"training job {job_name} does not exist")
-    status = job["TrainingJobStatus"]
-    if status != "Completed":
-        reason = job.get("FailureReason")
-        raise ToolError(
-            f"training job {job_name} is {status}, not Completed"
-            + (f": {reason}" if reason else "")
-        )
+    job = describe_completed(sagemaker, Kind.TRAINING_JOB, job_name)
     artifact: str = job["ModelArtifacts"]["S3ModelArtifacts"]
     return artifact
 
@@ -135,10 +126,7 @@ def resolve_model_data(sagemaker: SageMakerClient, args: argparse.Namespace) -> 
         return args.model_data_url, args.model_data_url
     if args.training_job:
         return artifact_of_training_job(sagemaker, args.training_job), args.training_job
-    tuning = describe_or_none(
-        sagemaker.describe_hyper_parameter_tuning_job,
-        HyperParameterTuningJobName=args.tuning_job,
-    )
+    tuning = describe(sagemaker, Kind.TUNING_JOB, args.tuning_job)
     if tuning is None:
         raise ToolError(f"tuning job {args.tuning_job} does not exist")
     best_name = best_training_job(tuning)["TrainingJobName"]
@@ -275,7 +263,7 @@ def deploy(
     timeout_seconds: float,
 ) -> None:
     """Create model and config, then create or update the endpoint; clean up after an update."""
-    endpoint = describe_or_none(sagemaker.describe_endpoint, EndpointName=deployment.endpoint_name)
+    endpoint = describe(sagemaker, Kind.ENDPOINT, deployment.endpoint_name)
     _check_endpoint(deployment, endpoint)
     model_exists = (
         describe_or_none(sagemaker.describe_model, ModelName=deployment.model_name) is not None

@@ -32,6 +32,7 @@ from typing import Any, TextIO
 
 from jira_priority.labels import LABEL_PREFIX, Priority
 from jira_priority.text import MAX_TOKENS, normalise_ticket
+from training_jobs.console import fail
 from training_jobs.datasets import DatasetError, ReadStats, file_sha256, read_prepared, read_tickets
 from training_jobs.eval_predictors import (
     HttpApiRanker,
@@ -574,11 +575,9 @@ def run(args: argparse.Namespace) -> int:
         )
         ranker = build_ranker(args)
     except (DatasetError, ValueError) as exc:
-        print(f"evaluate: {exc}", file=sys.stderr)
-        return 2
+        return fail("evaluate", str(exc), 2)
     except PredictionError as exc:
-        print(f"evaluate: {exc}", file=sys.stderr)
-        return 1
+        return fail("evaluate", str(exc))
     progress = ProgressBar(len(data.tickets), enabled=not args.no_progress)
     retry = RetryPolicy(max_attempts=args.max_attempts)
     try:

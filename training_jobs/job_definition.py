@@ -12,7 +12,17 @@ import argparse
 from dataclasses import dataclass
 from typing import Any
 
-from training_jobs.aws import PROJECT_TAG, Request, positive_int, s3_uri
+from training_jobs.aws import (
+    PROJECT_TAG,
+    Request,
+    add_aws_arguments,
+    add_wait_arguments,
+    positive_int,
+    require_bucket,
+    require_role_arn,
+    s3_uri,
+)
+from training_jobs.hyperparameters import add_hyperparameter_arguments
 from training_jobs.images import add_image_argument, blazingtext_image_uri
 from training_jobs.upload import CONTENT_TYPE, channel_uri
 
@@ -22,7 +32,12 @@ DEFAULT_VOLUME_GB = 30
 DEFAULT_MAX_RUNTIME_SECONDS = 2 * 3600
 
 
-def add_job_definition_arguments(parser: argparse.ArgumentParser) -> None:
+def add_training_job_arguments(parser: argparse.ArgumentParser, *, default_timeout: int) -> None:
+    """What ``train`` and ``tune`` share besides the job's name.
+
+    The job definition, the BlazingText hyperparameters, the AWS options (with
+    role and bucket) and waiting.
+    """
     group = parser.add_argument_group("training job")
     group.add_argument(
         "--train-uri",
@@ -56,6 +71,9 @@ def add_job_definition_arguments(parser: argparse.ArgumentParser) -> None:
         f"(default: {DEFAULT_MAX_RUNTIME_SECONDS})",
     )
     add_image_argument(group)
+    add_hyperparameter_arguments(parser)
+    add_aws_arguments(parser, role=True, bucket=True)
+    add_wait_arguments(parser, default_timeout=default_timeout)
 
 
 @dataclass(frozen=True)
@@ -77,10 +95,11 @@ class JobDefinition:
         args: argparse.Namespace,
         *,
         region: str,
-        role_arn: str,
-        bucket: str,
         use_validation: bool,
     ) -> JobDefinition:
+        """From ``add_training_job_arguments``' options; ToolError if role or bucket is off."""
+        role_arn = require_role_arn(args)
+        bucket = require_bucket(args)
         validation_uri = args.validation_uri or channel_uri(bucket, args.prefix, "validation")
         return cls(
             image_uri=blazingtext_image_uri(region, args.image_uri),

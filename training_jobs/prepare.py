@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import random
-import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from typing import Any
 
 from jira_priority.labels import LABELS, priority_from_label
 from jira_priority.text import MAX_TOKENS, normalise_ticket
+from training_jobs.console import doc_summary, fail
 from training_jobs.datasets import DatasetError, ReadStats, Ticket, file_sha256, read_tickets
 
 DEFAULT_OUTPUT_DIR = Path("build/data")
@@ -284,26 +284,22 @@ def run(args: argparse.Namespace) -> int:
             encoding=args.encoding,
         )
     except ValueError as exc:
-        print(f"prepare: {exc}", file=sys.stderr)
-        return 2
+        return fail("prepare", str(exc), 2)
     paths = [Path(p) for p in args.input]
     try:
         result = collect(paths, options)
     except DatasetError as exc:
-        print(f"prepare: {exc}", file=sys.stderr)
-        return 1
+        return fail("prepare", str(exc))
     if not result.train:
-        print(
-            f"prepare: no ticket left to train on ({result.rows_read} rows read, "
+        return fail(
+            "prepare",
+            f"no ticket left to train on ({result.rows_read} rows read, "
             f"{result.rows_rejected} rejected, {sum(result.filtered.values())} filtered out)",
-            file=sys.stderr,
         )
-        return 1
     try:
         manifest = write_outputs(result, paths, Path(args.output_dir), options)
     except OSError as exc:
-        print(f"prepare: cannot write to {args.output_dir}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        return fail("prepare", f"cannot write to {args.output_dir}: {exc.strerror or exc}")
     _print_summary(result, Path(args.output_dir), manifest)
     return 0
 
@@ -312,7 +308,7 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "prepare",
         help="turn Jira tickets (CSV, Jira export, JSON lines, .gz) into BlazingText files",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        description=doc_summary(__doc__),
     )
     parser.add_argument(
         "input",

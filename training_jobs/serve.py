@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from training_jobs.console import doc_summary, fail
+
 DEFAULT_MODEL = Path("artifacts/model/model.bin")
 DEFAULT_PORT = 3000
 #: API Gateway's payload limit: larger requests never reach a function.
@@ -371,21 +373,18 @@ def load_handler(model_uri: str) -> tuple[Handler, Any]:
 
 def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
-        print(f"serve: port {args.port} is not in 0..65535", file=sys.stderr)
-        return 2
+        return fail("serve", f"port {args.port} is not in 0..65535", 2)
     started = time.perf_counter()
     try:
         handler, predictor = load_handler(args.model)
     except RuntimeError as exc:
-        print(f"serve: {exc}", file=sys.stderr)
-        return 1
+        return fail("serve", str(exc))
     load_seconds = time.perf_counter() - started
     gateway = LocalGateway(handler, args.api_key or None, args.max_body_bytes)
     try:
         server = make_server(args.host, args.port, gateway)
     except OSError as exc:
-        print(f"serve: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
-        return 1
+        return fail("serve", f"cannot listen on {args.host}:{args.port}: {exc.strerror}")
     host, port = args.host, server.server_port
     key_note = " (x-api-key required)" if args.api_key else ""
     print(
@@ -405,18 +404,23 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: Any) -> None:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "serve",
-        help="serve POST /predict on 127.0.0.1 with the embedded model, like sam local start-api",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
-    )
+def add_model_argument(parser: argparse.ArgumentParser) -> None:
+    """``--model``: the embedded backend's model, local or on S3 (``classify`` and ``serve``)."""
     parser.add_argument(
         "--model",
         default=os.fspath(DEFAULT_MODEL),
         help="model.bin, model.ftz, model.tar.gz or a directory holding one, as a path "
         f"or s3:// URI (default: {DEFAULT_MODEL})",
     )
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "serve",
+        help="serve POST /predict on 127.0.0.1 with the embedded model, like sam local start-api",
+        description=doc_summary(__doc__),
+    )
+    add_model_argument(parser)
     parser.add_argument(
         "--host",
         default="127.0.0.1",

@@ -23,14 +23,7 @@ from training_jobs.aws import (
     require_region,
     resource_name,
 )
-from training_jobs.watch import READERS, Kind, State, wait_until_finished
-
-_DESCRIBE = {
-    Kind.TRAINING_JOB: ("DescribeTrainingJob", "TrainingJobName"),
-    Kind.TUNING_JOB: ("DescribeHyperParameterTuningJob", "HyperParameterTuningJobName"),
-    Kind.TRANSFORM_JOB: ("DescribeTransformJob", "TransformJobName"),
-    Kind.ENDPOINT: ("DescribeEndpoint", "EndpointName"),
-}
+from training_jobs.watch import READERS, Kind, State, wait_as_asked
 
 
 def summary(state: State) -> dict[str, Any]:
@@ -73,17 +66,11 @@ def handle(args: argparse.Namespace) -> int:
     region = require_region(args)
     kind, name = _target(args)
     if args.dry_run:
-        operation, field = _DESCRIBE[kind]
-        return print_plan([ApiCall("sagemaker", operation, {field: name})])
+        request = {kind.name_field: name}
+        return print_plan([ApiCall("sagemaker", f"Describe{kind.api_name}", request)])
     sagemaker = Aws(region).sagemaker
     if args.wait:
-        state = wait_until_finished(
-            sagemaker,
-            kind,
-            name,
-            poll_seconds=args.poll_seconds,
-            timeout_seconds=args.timeout_seconds,
-        )
+        state = wait_as_asked(sagemaker, kind, name, args)
     else:
         state = READERS[kind](sagemaker, name)
     print(json.dumps(summary(state), indent=2, default=str))

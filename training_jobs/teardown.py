@@ -11,9 +11,9 @@ exist and the jobs still in progress, so nothing keeps billing unseen.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from training_jobs.aws import (
     ApiCall,
@@ -25,9 +25,10 @@ from training_jobs.aws import (
     print_plan,
     require_region,
     resource_name,
-    say,
 )
+from training_jobs.console import say
 from training_jobs.deploy import models_of_config
+from training_jobs.watch import Kind, describe
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -110,9 +111,7 @@ def _in_use_elsewhere(sagemaker: SageMakerClient, leaving: set[str]) -> tuple[se
         for summary in page["Endpoints"]:
             if summary["EndpointName"] in leaving:
                 continue
-            endpoint = describe_or_none(
-                sagemaker.describe_endpoint, EndpointName=summary["EndpointName"]
-            )
+            endpoint = describe(sagemaker, Kind.ENDPOINT, summary["EndpointName"])
             if endpoint is None:
                 continue
             configs.add(endpoint["EndpointConfigName"])
@@ -130,7 +129,7 @@ def delete_endpoints(
     config_names = list(configs)
     model_names = list(models)
     for name in endpoints:
-        endpoint = describe_or_none(sagemaker.describe_endpoint, EndpointName=name)
+        endpoint = describe(sagemaker, Kind.ENDPOINT, name)
         if endpoint is None:
             say(f"endpoint {name} does not exist (already deleted?)")
             continue
@@ -164,46 +163,41 @@ def stop_jobs(
     sagemaker: SageMakerClient, training: list[str], tuning: list[str], transform: list[str]
 ) -> None:
     """Stop jobs that are still in progress; a job that already ended is only reported."""
-    for name in training:
-        job = describe_or_none(sagemaker.describe_training_job, TrainingJobName=name)
-        status = job["TrainingJobStatus"] if job else "missing"
-        if status == "InProgress":
-            sagemaker.stop_training_job(TrainingJobName=name)
-            say(f"stopping training job {name}")
-        else:
-            say(f"training job {name} is {status}; nothing to stop")
-    for name in tuning:
-        tuning_job = describe_or_none(
-            sagemaker.describe_hyper_parameter_tuning_job, HyperParameterTuningJobName=name
-        )
-        status = tuning_job["HyperParameterTuningJobStatus"] if tuning_job else "missing"
-        if status == "InProgress":
-            sagemaker.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
-            say(f"stopping tuning job {name} and its training jobs")
-        else:
-            say(f"tuning job {name} is {status}; nothing to stop")
-    for name in transform:
-        transform_job = describe_or_none(sagemaker.describe_transform_job, TransformJobName=name)
-        status = transform_job["TransformJobStatus"] if transform_job else "missing"
-        if status == "InProgress":
-            sagemaker.stop_transform_job(TransformJobName=name)
-            say(f"stopping transform job {name}")
-        else:
-            say(f"transform job {name} is {status}; nothing to stop")
+    stop: dict[Kind, Callable[..., Any]] = {
+        Kind.TRAINING_JOB: sagemaker.stop_training_job,
+        Kind.TUNING_JOB: sagemaker.stop_hyper_parameter_tuning_job,
+        Kind.TRANSFORM_JOB: sagemaker.stop_transform_job,
+    }
+    also = {Kind.TUNING_JOB: " and its training jobs"}
+    for kind, names in _jobs_to_stop(training, tuning, transform):
+        for name in names:
+            job = describe(sagemaker, kind, name)
+            status = job[kind.status_field] if job else "missing"
+            if status == "InProgress":
+                stop[kind](**{kind.name_field: name})
+                say(f"stopping {kind.label} {name}{also.get(kind, '')}")
+            else:
+                say(f"{kind.label} {name} is {status}; nothing to stop")
+
+
+def _jobs_to_stop(
+    training: list[str], tuning: list[str], transform: list[str]
+) -> tuple[tuple[Kind, list[str]], ...]:
+    return (
+        (Kind.TRAINING_JOB, training),
+        (Kind.TUNING_JOB, tuning),
+        (Kind.TRANSFORM_JOB, transform),
+    )
 
 
 def plan(args: argparse.Namespace) -> list[ApiCall]:
-    calls: list[ApiCall] = []
-    for name in args.stop_training_job:
-        calls.append(ApiCall("sagemaker", "StopTrainingJob", {"TrainingJobName": name}))
-    for name in args.stop_tuning_job:
-        calls.append(
-            ApiCall(
-                "sagemaker", "StopHyperParameterTuningJob", {"HyperParameterTuningJobName": name}
-            )
+    calls = [
+        ApiCall("sagemaker", f"Stop{kind.api_name}", {kind.name_field: name})
+        for kind, names in _jobs_to_stop(
+            args.stop_training_job, args.stop_tuning_job, args.stop_transform_job
         )
-    for name in args.stop_transform_job:
-        calls.append(ApiCall("sagemaker", "StopTransformJob", {"TransformJobName": name}))
+        for name in names
+    ]
     for name in args.endpoint_name:
         described = f"DescribeEndpoint({name})"
         calls += [

@@ -14,7 +14,8 @@ decays to zero over those N). The best candidate is kept.
 
 Outputs in ``--output-dir``: ``model.bin``, optionally ``model.ftz``
 (quantised), and ``training.json`` (settings, data, timings, sizes and
-validation metrics beside the majority-class baseline).
+validation metrics beside the majority-class baseline, both as
+``training_jobs.metrics`` computes them for ``evaluate``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -32,13 +32,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from jira_priority.labels import LABELS, Priority, priority_from_label
+from jira_priority.labels import Priority, UnknownLabelError, priority_from_label
+from training_jobs.console import doc_summary, fail, say
 from training_jobs.datasets import DatasetError, PreparedExample, file_sha256, read_prepared
 from training_jobs.hyperparameters import (
     BlazingTextHyperparameters,
     add_hyperparameter_arguments,
     hyperparameters_from_args,
 )
+from training_jobs.metrics import Metrics, compute_metrics, majority_baseline
 
 DEFAULT_DATA_DIR = Path("build/data")
 DEFAULT_OUTPUT_DIR = Path("artifacts/model")
@@ -49,64 +51,6 @@ LATENCY_SAMPLE = 500
 
 class TrainingError(Exception):
     """Training cannot run or failed; the message is the whole story."""
-
-
-# --- metrics -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Metrics:
-    """Accuracy and per-class figures of predictions against the truth."""
-
-    examples: int
-    accuracy: float
-    macro_f1: float
-    per_class: dict[str, dict[str, float]]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "examples": self.examples,
-            "accuracy": round(self.accuracy, 4),
-            "macro_f1": round(self.macro_f1, 4),
-            "per_class": self.per_class,
-        }
-
-
-def score(truth: Sequence[str], predicted: Sequence[str]) -> Metrics:
-    """Accuracy and macro-F1 over the priorities present in ``truth``.
-
-    Priorities absent from the truth (no ticket is Optional in the Apache data)
-    are left out of the macro average, so it is not dragged down by a class
-    the data cannot have.
-    """
-    if len(truth) != len(predicted):
-        raise ValueError("truth and predictions differ in length")
-    if not truth:
-        return Metrics(0, 0.0, 0.0, {})
-    present = [label for label in LABELS if label in set(truth)]
-    per_class: dict[str, dict[str, float]] = {}
-    f1_values = []
-    for label in present:
-        tp = sum(1 for t, p in zip(truth, predicted, strict=True) if t == label and p == label)
-        fp = sum(1 for t, p in zip(truth, predicted, strict=True) if t != label and p == label)
-        fn = sum(1 for t, p in zip(truth, predicted, strict=True) if t == label and p != label)
-        precision = tp / (tp + fp) if tp + fp else 0.0
-        recall = tp / (tp + fn) if tp + fn else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        f1_values.append(f1)
-        per_class[priority_from_label(label).value] = {
-            "precision": round(precision, 4),
-            "recall": round(recall, 4),
-            "f1": round(f1, 4),
-            "support": tp + fn,
-        }
-    accuracy = sum(1 for t, p in zip(truth, predicted, strict=True) if t == p) / len(truth)
-    return Metrics(len(truth), accuracy, sum(f1_values) / len(f1_values), per_class)
-
-
-def majority_baseline(truth: Sequence[str]) -> Metrics:
-    """What always answering Major scores (Major is ~69% of Apache bugs)."""
-    return score(truth, [Priority.MAJOR.label] * len(truth))
 
 
 # --- fastText ----------------------------------------------------------------
@@ -144,12 +88,21 @@ def fasttext_arguments(hp: BlazingTextHyperparameters, epochs: int) -> dict[str,
     }
 
 
-def predict_labels(model: Any, texts: Sequence[str]) -> list[str]:
-    """The top label for each (already normalised) text."""
+def predict_priorities(model: Any, texts: Sequence[str]) -> list[Priority]:
+    """The top priority for each (already normalised) text."""
     if not texts:
         return []
     labels, _ = model.predict(list(texts), k=1)
-    return [str(ranked[0]) if len(ranked) else "" for ranked in labels]
+    try:
+        return [priority_from_label(str(ranked[0]) if len(ranked) else "") for ranked in labels]
+    except UnknownLabelError as exc:
+        raise TrainingError(f"the model answered an {exc}") from exc
+
+
+def validation_metrics(model: Any, validation: Sequence[PreparedExample]) -> Metrics:
+    """The figures of ``training_jobs.metrics`` for the model on the validation lines."""
+    predicted = predict_priorities(model, [example.text for example in validation])
+    return compute_metrics([example.priority for example in validation], [(p,) for p in predicted])
 
 
 @dataclass
@@ -158,10 +111,6 @@ class Candidate:
     model: Any
     accuracy: float | None
     seconds: float
-
-
-def _progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def train_candidates(
@@ -175,14 +124,12 @@ def train_candidates(
 ) -> tuple[Candidate, list[dict[str, Any]]]:
     """Train once, or with early stopping one run per epoch count; the best run and the log."""
     fasttext = _fasttext()
-    texts = [example.text for example in validation]
-    truth = [example.label for example in validation]
     schedule: Iterator[int]
     if hp.early_stopping and validation:
         schedule = iter(range(min(hp.min_epochs, hp.epochs), hp.epochs + 1))
     else:
         if hp.early_stopping:
-            _progress("early stopping needs a validation file; training all epochs")
+            say("early stopping needs a validation file; training all epochs")
         schedule = iter([hp.epochs])
     best: Candidate | None = None
     log: list[dict[str, Any]] = []
@@ -200,17 +147,17 @@ def train_candidates(
         except (ValueError, RuntimeError, MemoryError) as exc:
             raise TrainingError(f"fastText could not train on {train_path}: {exc}") from exc
         seconds = time.perf_counter() - started
-        accuracy = score(truth, predict_labels(model, texts)).accuracy if texts else None
+        accuracy = validation_metrics(model, validation).accuracy if validation else None
         candidate = Candidate(epochs, model, accuracy, seconds)
         shown = f"validation accuracy {accuracy:.4f}" if accuracy is not None else "no validation"
-        _progress(f"epochs {epochs}: trained in {seconds:.1f} s, {shown}")
+        say(f"epochs {epochs}: trained in {seconds:.1f} s, {shown}")
         log.append({"epochs": epochs, "seconds": round(seconds, 2), "accuracy": accuracy})
         if best is None or (accuracy is not None and (best.accuracy or 0.0) < accuracy):
             best, since_best = candidate, 0
         else:
             since_best += 1
             if since_best >= hp.patience:
-                _progress(f"early stopping: no improvement for {hp.patience} epochs")
+                say(f"early stopping: no improvement for {hp.patience} epochs")
                 break
     assert best is not None  # the schedule is never empty
     return best, log
@@ -260,7 +207,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     if not train_counts:
         raise TrainingError(f"{train_path} has no training lines")
     validation = list(read_prepared(validation_path)) if validation_path else []
-    _progress(
+    say(
         f"training on {sum(train_counts.values())} lines of {train_path}"
         + (f", validating on {len(validation)} of {validation_path}" if validation_path else "")
     )
@@ -274,15 +221,16 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     partial = output_dir / "model.bin.part"
     best.model.save_model(str(partial))
     partial.replace(model_path)
-    _progress(f"wrote {model_path} ({model_path.stat().st_size / 1e6:.1f} MB)")
+    say(f"wrote {model_path} ({model_path.stat().st_size / 1e6:.1f} MB)")
 
     texts = [example.text for example in validation]
-    truth = [example.label for example in validation]
     models: dict[str, Any] = {"model.bin": measure_serving(model_path, texts)}
     evaluation: dict[str, Any] = {}
     if validation:
-        evaluation["model.bin"] = score(truth, predict_labels(best.model, texts)).as_dict()
-        evaluation["majority_baseline"] = majority_baseline(truth).as_dict()
+        evaluation["model.bin"] = validation_metrics(best.model, validation).as_dict()
+        evaluation["majority_baseline"] = majority_baseline(
+            [example.priority for example in validation]
+        ).as_dict()
 
     quantised_path = output_dir / "model.ftz"
     if args.quantize:
@@ -299,13 +247,13 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         except (ValueError, RuntimeError) as exc:
             raise TrainingError(f"fastText could not quantise the model: {exc}") from exc
         best.model.save_model(str(quantised_path))
-        _progress(
+        say(
             f"wrote {quantised_path} ({quantised_path.stat().st_size / 1e6:.1f} MB) in "
             f"{time.perf_counter() - started:.1f} s"
         )
         models["model.ftz"] = measure_serving(quantised_path, texts)
         if validation:
-            evaluation["model.ftz"] = score(truth, predict_labels(best.model, texts)).as_dict()
+            evaluation["model.ftz"] = validation_metrics(best.model, validation).as_dict()
     elif quantised_path.exists():
         quantised_path.unlink()  # an old .ftz would not match this model.bin
 
@@ -369,14 +317,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = train(args)
     except ValueError as exc:  # invalid hyperparameters
-        print(f"train-local: {exc}", file=sys.stderr)
-        return 2
+        return fail("train-local", str(exc), 2)
     except (TrainingError, DatasetError) as exc:
-        print(f"train-local: {exc}", file=sys.stderr)
-        return 1
+        return fail("train-local", str(exc))
     except OSError as exc:
-        print(f"train-local: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        return fail("train-local", f"{exc.filename or ''}: {exc.strerror or exc}")
     _print_summary(report, Path(args.output_dir))
     return 0
 
@@ -385,7 +330,7 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "train-local",
         help="train a BlazingText-compatible fastText model on this machine",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        description=doc_summary(__doc__),
     )
     parser.add_argument(
         "--train",

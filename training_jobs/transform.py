@@ -25,14 +25,15 @@ from typing import TYPE_CHECKING, Any
 from jira_priority.labels import UnknownLabelError, priority_from_label
 from jira_priority.text import normalise_ticket
 from training_jobs.aws import (
-    DEFAULT_PREFIX,
     ApiCall,
     Aws,
     Request,
     ToolError,
     add_aws_arguments,
+    add_job_name_arguments,
     add_wait_arguments,
     describe_or_none,
+    job_name,
     one_line_errors,
     parse_s3_uri,
     positive_int,
@@ -41,12 +42,11 @@ from training_jobs.aws import (
     require_region,
     resource_name,
     s3_uri,
-    say,
-    timestamped_name,
 )
+from training_jobs.console import say
 from training_jobs.datasets import DatasetError, ReadStats, Ticket, read_tickets
 from training_jobs.job_definition import tags
-from training_jobs.watch import Kind, wait_until_finished
+from training_jobs.watch import Kind, describe, describe_completed, wait_as_asked
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -221,7 +221,7 @@ def start(
 ) -> None:
     if describe_or_none(sagemaker.describe_model, ModelName=job.model_name) is None:
         raise ToolError(f"model {job.model_name} does not exist (deploy creates one)")
-    if describe_or_none(sagemaker.describe_transform_job, TransformJobName=job.name) is not None:
+    if describe(sagemaker, Kind.TRANSFORM_JOB, job.name) is not None:
         raise ToolError(f"transform job {job.name} already exists; pass another --job-name")
     put, create = job.plan(body, tickets)
     s3.put_object(Body=body, **put.request)
@@ -233,16 +233,7 @@ def start(
 def collect(
     sagemaker: SageMakerClient, s3: S3Client, job_name: str, tickets: Sequence[Ticket], output: Path
 ) -> None:
-    description = describe_or_none(sagemaker.describe_transform_job, TransformJobName=job_name)
-    if description is None:
-        raise ToolError(f"transform job {job_name} does not exist")
-    status = description["TransformJobStatus"]
-    if status != "Completed":
-        reason = description.get("FailureReason")
-        raise ToolError(
-            f"transform job {job_name} is {status}, not Completed"
-            + (f": {reason}" if reason else "")
-        )
+    description = describe_completed(sagemaker, Kind.TRANSFORM_JOB, job_name)
     bucket, key = output_location(description)
     data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     rankings = parse_batch_output(data, expected=len(tickets))
@@ -269,7 +260,7 @@ def handle(args: argparse.Namespace) -> int:
     if not args.model_name:
         raise ToolError("--model-name is required (the model `deploy` created), unless --collect")
     job = TransformJob(
-        name=args.job_name or timestamped_name(args.base_name),
+        name=job_name(args),
         model_name=args.model_name,
         bucket=require_bucket(args),
         prefix=args.prefix,
@@ -289,13 +280,7 @@ def handle(args: argparse.Namespace) -> int:
         )
         print(job.name)
         return 0
-    wait_until_finished(
-        aws.sagemaker,
-        Kind.TRANSFORM_JOB,
-        job.name,
-        poll_seconds=args.poll_seconds,
-        timeout_seconds=args.timeout_seconds,
-    )
+    wait_as_asked(aws.sagemaker, Kind.TRANSFORM_JOB, job.name, args)
     collect(aws.sagemaker, aws.s3, job.name, tickets, output)
     print(output)
     return 0
@@ -335,17 +320,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=1,
         help="ranked priorities per ticket, in the ranking column (default: 1)",
     )
-    parser.add_argument(
-        "--job-name",
-        type=resource_name,
-        help="transform job name (default: BASE-NAME-YYYYMMDD-HHMMSS)",
-    )
-    parser.add_argument(
-        "--base-name",
-        type=resource_name,
-        default=DEFAULT_PREFIX,
-        help=f"prefix of the generated job name (default: {DEFAULT_PREFIX})",
-    )
+    add_job_name_arguments(parser, what="transform job")
     parser.add_argument(
         "--instance-type",
         default=DEFAULT_INSTANCE_TYPE,

@@ -20,30 +20,24 @@ from training_jobs.aws import (
     Aws,
     Request,
     ToolError,
-    add_aws_arguments,
-    add_wait_arguments,
-    describe_or_none,
+    add_job_name_arguments,
+    job_name,
     one_line_errors,
     positive_int,
     print_plan,
-    require_bucket,
     require_region,
-    require_role_arn,
-    resource_name,
-    say,
-    timestamped_name,
 )
-from training_jobs.hyperparameters import BlazingTextHyperparameters, add_hyperparameter_arguments
-from training_jobs.job_definition import JobDefinition, add_job_definition_arguments, tags
+from training_jobs.console import say
+from training_jobs.hyperparameters import BlazingTextHyperparameters
+from training_jobs.job_definition import JobDefinition, add_training_job_arguments, tags
 from training_jobs.train import checked_hyperparameters
-from training_jobs.watch import Kind, wait_until_finished
+from training_jobs.watch import Kind, describe, wait_as_asked
 
 OBJECTIVE_METRIC = "validation:accuracy"
 STRATEGY = "Bayesian"
 #: The tutorial ran 100 jobs, 8 at a time.
 DEFAULT_MAX_JOBS = 100
 DEFAULT_MAX_PARALLEL_JOBS = 8
-DEFAULT_BASE_NAME = "jira-priority"
 #: CreateHyperParameterTuningJob allows at most 32 characters.
 MAX_TUNING_JOB_NAME = 32
 DEFAULT_TIMEOUT_SECONDS = 24 * 3600
@@ -189,11 +183,9 @@ def handle(args: argparse.Namespace) -> int:
     definition = JobDefinition.from_args(
         args,
         region=region,
-        role_arn=require_role_arn(args),
-        bucket=require_bucket(args),
         use_validation=True,
     )
-    name = args.job_name or timestamped_name(args.base_name, max_length=MAX_TUNING_JOB_NAME)
+    name = job_name(args, max_length=MAX_TUNING_JOB_NAME)
     request = tuning_job_request(
         name,
         definition,
@@ -207,10 +199,7 @@ def handle(args: argparse.Namespace) -> int:
         return print_plan([ApiCall("sagemaker", "CreateHyperParameterTuningJob", request)])
 
     sagemaker = Aws(region).sagemaker
-    existing = describe_or_none(
-        sagemaker.describe_hyper_parameter_tuning_job, HyperParameterTuningJobName=name
-    )
-    if existing is not None:
+    if describe(sagemaker, Kind.TUNING_JOB, name) is not None:
         raise ToolError(f"tuning job {name} already exists; pass another --job-name")
     sagemaker.create_hyper_parameter_tuning_job(**request)
     say(
@@ -220,26 +209,11 @@ def handle(args: argparse.Namespace) -> int:
     if not args.wait:
         print(name)
         return 0
-    state = wait_until_finished(
-        sagemaker,
-        Kind.TUNING_JOB,
-        name,
-        poll_seconds=args.poll_seconds,
-        timeout_seconds=args.timeout_seconds,
-    )
+    state = wait_as_asked(sagemaker, Kind.TUNING_JOB, name, args)
     best = best_training_job(state.description)
     report_best(best)
     print(best["TrainingJobName"])
     return 0
-
-
-def _tuning_job_name(text: str) -> str:
-    name = resource_name(text)
-    if len(name) > MAX_TUNING_JOB_NAME:
-        raise argparse.ArgumentTypeError(
-            f"tuning job names are at most {MAX_TUNING_JOB_NAME} characters"
-        )
-    return name
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -256,18 +230,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "the value of their option. Waits by default, then prints the best training job's name "
         "on stdout.",
     )
-    parser.add_argument(
-        "--job-name",
-        type=_tuning_job_name,
-        help=f"tuning job name, at most {MAX_TUNING_JOB_NAME} characters "
-        "(default: BASE-NAME-YYYYMMDD-HHMMSS)",
-    )
-    parser.add_argument(
-        "--base-name",
-        type=resource_name,
-        default=DEFAULT_BASE_NAME,
-        help=f"prefix of the generated name (default: {DEFAULT_BASE_NAME})",
-    )
+    add_job_name_arguments(parser, what="tuning job", max_length=MAX_TUNING_JOB_NAME)
     search = parser.add_argument_group("search")
     search.add_argument(
         "--max-jobs",
@@ -303,8 +266,5 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default="Auto",
         help="let SageMaker stop training jobs that cannot beat the best so far (default: Auto)",
     )
-    add_job_definition_arguments(parser)
-    add_hyperparameter_arguments(parser)
-    add_aws_arguments(parser, role=True, bucket=True)
-    add_wait_arguments(parser, default_timeout=DEFAULT_TIMEOUT_SECONDS)
+    add_training_job_arguments(parser, default_timeout=DEFAULT_TIMEOUT_SECONDS)
     parser.set_defaults(handler=handle)

@@ -24,8 +24,8 @@ from training_jobs.aws import (
     require_bucket,
     require_region,
     s3_uri,
-    say,
 )
+from training_jobs.console import say
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -8,12 +8,14 @@ sitting silent, and a job that fails ends the wait with its FailureReason.
 from __future__ import annotations
 
 import time
+from argparse import Namespace
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from training_jobs.aws import ToolError, say
+from training_jobs.aws import ToolError, describe_or_none
+from training_jobs.console import say
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -30,6 +32,54 @@ class Kind(StrEnum):
     @property
     def label(self) -> str:
         return self.value.replace("-", " ")
+
+    @property
+    def api_name(self) -> str:
+        """Its noun in the SageMaker API: ``Describe<api_name>``, ``Stop<api_name>``."""
+        return _API_NAMES[self]
+
+    @property
+    def name_field(self) -> str:
+        """The request field naming one (``TrainingJobName``)."""
+        return f"{self.api_name}Name"
+
+    @property
+    def status_field(self) -> str:
+        """The Describe* answer's state (``TrainingJobStatus``)."""
+        return f"{self.api_name}Status"
+
+
+_API_NAMES = {
+    Kind.TRAINING_JOB: "TrainingJob",
+    Kind.TUNING_JOB: "HyperParameterTuningJob",
+    Kind.TRANSFORM_JOB: "TransformJob",
+    Kind.ENDPOINT: "Endpoint",
+}
+
+
+def describe(sagemaker: SageMakerClient, kind: Kind, name: str) -> Any | None:
+    """The Describe* answer for the job or endpoint, or None if it does not exist."""
+    operations: dict[Kind, Callable[..., Any]] = {
+        Kind.TRAINING_JOB: sagemaker.describe_training_job,
+        Kind.TUNING_JOB: sagemaker.describe_hyper_parameter_tuning_job,
+        Kind.TRANSFORM_JOB: sagemaker.describe_transform_job,
+        Kind.ENDPOINT: sagemaker.describe_endpoint,
+    }
+    return describe_or_none(operations[kind], **{kind.name_field: name})
+
+
+def describe_completed(sagemaker: SageMakerClient, kind: Kind, name: str) -> Any:
+    """The Describe* answer of a Completed job; ToolError if it is missing or not Completed."""
+    description = describe(sagemaker, kind, name)
+    if description is None:
+        raise ToolError(f"{kind.label} {name} does not exist")
+    status = description[kind.status_field]
+    if status != "Completed":
+        reason = description.get("FailureReason")
+        raise ToolError(
+            f"{kind.label} {name} is {status}, not Completed" + (f": {reason}" if reason else "")
+        )
+    return description
 
 
 @dataclass(frozen=True)
@@ -183,3 +233,14 @@ def wait_until_finished(
     except KeyboardInterrupt:
         say(f"{kind.label} {name} carries on without us: {_follow_up(kind, name)}")
         raise
+
+
+def wait_as_asked(sagemaker: SageMakerClient, kind: Kind, name: str, args: Namespace) -> State:
+    """``wait_until_finished`` with the options of ``add_wait_arguments``."""
+    return wait_until_finished(
+        sagemaker,
+        kind,
+        name,
+        poll_seconds=args.poll_seconds,
+        timeout_seconds=args.timeout_seconds,
+    )

@@ -29,6 +29,7 @@ from jira_priority.text import normalise_ticket
 from tests.conftest import REPO_ROOT, load_event
 from tests.fakes.blazingtext_endpoint import FakeEndpoint, running_fake_endpoint
 from tests.fixtures_model import train_tiny_model
+from tests.integration.processes import free_port, stop_process
 
 pytestmark = pytest.mark.integration
 
@@ -46,12 +47,6 @@ def emulator_binary() -> Path:
     if not found:
         pytest.fail("aws-lambda-rie not found in .venv-sam: run `make install`")
     return found[0]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -122,12 +117,7 @@ def emulator(fasttext_endpoint: FakeEndpoint) -> Iterator[str]:
                 time.sleep(0.1)
         yield f"http://127.0.0.1:{port}{INVOKE_PATH}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def invoke(url: str, event: dict[str, Any]) -> dict[str, Any]:

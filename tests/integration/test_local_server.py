@@ -23,6 +23,7 @@ from training_jobs.serve import build_event, response_parts
 from jira_priority.labels import Priority
 from jira_priority.model_files import file_digest
 from tests.fixtures_model import PROBES, train_tiny_model
+from tests.integration.processes import stop_process
 
 pytestmark = pytest.mark.integration
 
@@ -92,11 +93,7 @@ def start_server(model: Path, *options: str) -> Server:
 
 
 def stop(server: Server) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
+    stop_process(server.process)
     if server.process.stderr is not None:
         server.process.stderr.close()
 

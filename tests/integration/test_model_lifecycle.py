@@ -21,7 +21,6 @@ import csv
 import gzip
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,8 @@ from typing import Any, Literal
 
 import boto3
 import pytest
+
+from tests.integration.processes import free_port, stop_process
 
 pytestmark = pytest.mark.integration
 
@@ -63,13 +64,6 @@ print(json.dumps(lambda_handler(event, Context())))
 """
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
     port = free_port()
@@ -91,12 +85,7 @@ def moto_url() -> Iterator[str]:
                 time.sleep(0.1)
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_process(server)
 
 
 @pytest.fixture(scope="module")
@@ -120,10 +109,10 @@ def environment(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict
     return env
 
 
-def tool(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
-    """``python -m training_jobs ARGV`` in its own process; fails the test on a non-zero exit."""
-    done = subprocess.run(
-        [sys.executable, "-m", "training_jobs", *argv],
+def run_python(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``python ARGS`` in its own process from the repository root, output captured."""
+    return subprocess.run(
+        [sys.executable, *args],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -131,6 +120,11 @@ def tool(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
         timeout=STEP_TIMEOUT,
         check=False,
     )
+
+
+def tool(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
+    """``python -m training_jobs ARGV`` in its own process; fails the test on a non-zero exit."""
+    done = run_python(env, "-m", "training_jobs", *argv)
     assert done.returncode == 0, f"{argv[0]} failed: {done.stderr}"
     return done
 
@@ -188,15 +182,7 @@ def invoke_handler(env: dict[str, str], event_file: Path) -> dict[str, Any]:
             "POWERTOOLS_TRACE_DISABLED": "1",
         }
     )
-    done = subprocess.run(
-        [sys.executable, "-c", INVOKE_HANDLER, str(event_file)],
-        cwd=REPO_ROOT,
-        env=lambda_env,
-        capture_output=True,
-        text=True,
-        timeout=STEP_TIMEOUT,
-        check=False,
-    )
+    done = run_python(lambda_env, "-c", INVOKE_HANDLER, str(event_file))
     assert done.returncode == 0, done.stderr
     response: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return response

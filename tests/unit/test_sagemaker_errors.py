@@ -44,27 +44,31 @@ def answer(raw: bytes) -> dict[str, Any]:
     return {"Body": body(raw), "ContentType": "application/json"}
 
 
+def expect_invocation(stubber: Stubber, instances: list[str], *, k: int, reply: bytes) -> None:
+    """One InvokeEndpoint call with exactly this BlazingText request, answered with ``reply``."""
+    stubber.add_response(
+        "invoke_endpoint",
+        answer(reply),
+        expected_params={
+            "EndpointName": TEST_ENDPOINT,
+            "Body": json.dumps({"instances": instances, "configuration": {"k": k}}).encode(),
+            "ContentType": "application/json",
+            "Accept": "application/json",
+        },
+    )
+
+
 def call(name: str, context: Any) -> tuple[int, dict[str, Any], dict[str, list[str]]]:
     response = handler.lambda_handler(load_event(name), context)
     return response["statusCode"], json.loads(response["body"]), response["multiValueHeaders"]
 
 
 def test_request_is_normalised_blazingtext_json(stubber: Stubber, lambda_context: Any) -> None:
-    expected_body = json.dumps(
-        {
-            "instances": ["data loss when the datanode disk fills up blocks are silently dropped"],
-            "configuration": {"k": 3},
-        }
-    ).encode()
-    stubber.add_response(
-        "invoke_endpoint",
-        answer(b'[{"label": ["__label__6"], "prob": [0.9]}]'),
-        expected_params={
-            "EndpointName": TEST_ENDPOINT,
-            "Body": expected_body,
-            "ContentType": "application/json",
-            "Accept": "application/json",
-        },
+    expect_invocation(
+        stubber,
+        ["data loss when the datanode disk fills up blocks are silently dropped"],
+        k=3,
+        reply=b'[{"label": ["__label__6"], "prob": [0.9]}]',
     )
 
     status, _, _ = call("predict-top-k", lambda_context)
@@ -73,26 +77,16 @@ def test_request_is_normalised_blazingtext_json(stubber: Stubber, lambda_context
 
 
 def test_batch_sends_all_tickets_in_one_call(stubber: Stubber, lambda_context: Any) -> None:
-    expected_body = json.dumps(
-        {
-            "instances": [
-                "broker runs out of memory under load oom after 2 hours with 10k consumers",
-                "misspelled word in log message",
-                "resourcemanager fails over repeatedly",
-            ],
-            "configuration": {"k": 2},
-        }
-    ).encode()
     reply = json.dumps([{"label": ["__label__4", "__label__3"], "prob": [0.6, 0.3]}] * 3)
-    stubber.add_response(
-        "invoke_endpoint",
-        answer(reply.encode()),
-        expected_params={
-            "EndpointName": TEST_ENDPOINT,
-            "Body": expected_body,
-            "ContentType": "application/json",
-            "Accept": "application/json",
-        },
+    expect_invocation(
+        stubber,
+        [
+            "broker runs out of memory under load oom after 2 hours with 10k consumers",
+            "misspelled word in log message",
+            "resourcemanager fails over repeatedly",
+        ],
+        k=2,
+        reply=reply.encode(),
     )
 
     status, payload, _ = call("predict-batch", lambda_context)
