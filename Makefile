@@ -46,11 +46,11 @@ typecheck: $(VENV)/.installed ## mypy --strict on src and training_jobs
 unit: $(VENV)/.installed ## unit tests (no network)
 	$(BIN)/pytest tests/unit
 
-integration: $(VENV)/.installed $(SAM_VENV)/.installed ## integration tests (servers on 127.0.0.1)
-	SAM_CLI=$(abspath $(SAM)) $(BIN)/pytest tests/integration
+integration: $(VENV)/.installed build ## integration tests (servers on 127.0.0.1; runs the sam build output)
+	$(BIN)/pytest tests/integration
 
-pytest: $(VENV)/.installed $(SAM_VENV)/.installed
-	SAM_CLI=$(abspath $(SAM)) $(BIN)/pytest tests
+pytest: $(VENV)/.installed build
+	$(BIN)/pytest tests
 
 validate: $(SAM_VENV)/.installed ## sam validate --lint
 	$(SAM) validate --lint

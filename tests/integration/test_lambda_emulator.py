@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +51,18 @@ def emulator_binary() -> Path:
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return fasttext.load_model(str(train_tiny_model(tmp_path_factory.mktemp("model"))))
+def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return train_tiny_model(tmp_path_factory.mktemp("model"))
+
+
+@pytest.fixture(scope="module")
+def model(model_path: Path) -> Any:
+    """The model as the training tools (fasttext-community) see it."""
+    return fasttext.load_model(str(model_path))
 
 
 @pytest.fixture(scope="module")
 def fasttext_endpoint(model: Any) -> Iterator[FakeEndpoint]:
-
     def answer(texts: Sequence[str], k: int) -> list[dict[str, Any]]:
         results = []
         for text in texts:
@@ -68,8 +74,9 @@ def fasttext_endpoint(model: Any) -> Iterator[FakeEndpoint]:
         yield endpoint
 
 
-@pytest.fixture(scope="module")
-def emulator(fasttext_endpoint: FakeEndpoint) -> Iterator[str]:
+@contextmanager
+def running_emulator(function_env: dict[str, str]) -> Iterator[str]:
+    """The built function under the RIE on 127.0.0.1; yields its invocation URL."""
     if not (BUILD_DIR / "jira_priority" / "app.py").exists():
         pytest.fail(f"{BUILD_DIR} is missing: run `make build` (sam build) first")
     port = free_port()
@@ -84,12 +91,10 @@ def emulator(fasttext_endpoint: FakeEndpoint) -> Iterator[str]:
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": fasttext_endpoint.url,
-        "PREDICTOR_BACKEND": "sagemaker",
-        "SAGEMAKER_ENDPOINT_NAME": "jira-priority",
         "POWERTOOLS_SERVICE_NAME": "jira-priority",
         "POWERTOOLS_METRICS_NAMESPACE": "JiraPriority",
         "POWERTOOLS_TRACE_DISABLED": "1",
+        **function_env,
     }
     command = [
         str(emulator_binary()),
@@ -118,6 +123,26 @@ def emulator(fasttext_endpoint: FakeEndpoint) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}{INVOKE_PATH}"
     finally:
         stop_process(process)
+
+
+@pytest.fixture(scope="module")
+def emulator(fasttext_endpoint: FakeEndpoint) -> Iterator[str]:
+    """The built function with the sagemaker backend, calling the fake endpoint."""
+    with running_emulator(
+        {
+            "PREDICTOR_BACKEND": "sagemaker",
+            "SAGEMAKER_ENDPOINT_NAME": "jira-priority",
+            "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": fasttext_endpoint.url,
+        }
+    ) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def embedded_emulator(model_path: Path) -> Iterator[str]:
+    """The built function with the embedded backend: fasttext-predict from the zip."""
+    with running_emulator({"PREDICTOR_BACKEND": "embedded", "MODEL_URI": str(model_path)}) as url:
+        yield url
 
 
 def invoke(url: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -167,3 +192,32 @@ def test_built_function_refuses_bad_input(emulator: str, name: str, status: int)
 
     assert result["statusCode"] == status
     assert set(json.loads(result["body"])) <= {"error", "status", "backend", "model", "ready"}
+
+
+def test_built_function_serves_the_model_in_process(embedded_emulator: str, model: Any) -> None:
+    """A model trained by fasttext-community, served by the zip's fasttext-predict build."""
+    event = load_event("predict-top-k")
+    ticket = json.loads(event["body"])
+    labels, probabilities = model.predict(
+        normalise_ticket(ticket["title"], ticket["description"]), k=ticket["k"]
+    )
+
+    result = invoke(embedded_emulator, event)
+
+    assert result["statusCode"] == 200
+    body = json.loads(result["body"])
+    assert [r["priority"] for r in body["ranking"]] == [
+        priority_from_label(label).value for label in labels
+    ]
+    assert [r["probability"] for r in body["ranking"]] == pytest.approx(
+        [float(p) for p in probabilities], abs=1e-5
+    )
+    assert body["model"].startswith("model.bin@sha256:")
+
+
+def test_built_function_reports_embedded_health(embedded_emulator: str) -> None:
+    result = invoke(embedded_emulator, load_event("health"))
+
+    assert result["statusCode"] == 200
+    body = json.loads(result["body"])
+    assert (body["backend"], body["ready"]) == ("embedded", True)
