@@ -360,7 +360,7 @@ def load_handler(model_uri: str) -> tuple[Handler, Any]:
         app = importlib.import_module("jira_priority.app")
     except ServiceError as exc:
         raise RuntimeError(exc.public_message) from exc
-    predictor = app.predictor
+    predictor = app.classifier.predictor
     try:
         predictor.predict(["warm up"], 1)
     except ServiceError as exc:

@@ -24,7 +24,7 @@ from jira_priority.http_edge import (
     prepare_event,
 )
 from jira_priority.observability import count_error, count_prediction, logger, metrics, tracer
-from jira_priority.predictors import Predictor, build_predictor
+from jira_priority.predictors import build_predictor
 from jira_priority.schemas import BatchPrediction, HealthStatus, Prediction, PredictRequest
 from jira_priority.settings import get_settings
 
@@ -34,8 +34,8 @@ except ConfigurationError as exc:  # fail the init phase, loudly and legibly
     logger.critical(exc.public_message)
     raise
 
-predictor: Predictor = build_predictor(settings)
-classifier = PriorityClassifier(predictor, settings.max_batch_size)
+#: The one classifier of this execution environment; tests swap its predictor.
+classifier = PriorityClassifier(build_predictor(settings), settings.max_batch_size)
 
 app = APIGatewayRestResolver(enable_validation=True)
 
@@ -67,7 +67,7 @@ def predict(request: Annotated[PredictRequest, Body()]) -> Prediction | BatchPre
             "tickets": len(tickets),
             "k": request.k,
             "priorities": [p.priority.value for p in predictions],
-            "backend": predictor.backend,
+            "backend": classifier.predictor.backend,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),
         },
     )
@@ -78,6 +78,7 @@ def predict(request: Annotated[PredictRequest, Body()]) -> Prediction | BatchPre
 
 @app.get("/health", summary="Which backend and model answer, and whether they are ready")
 def health() -> Response[HealthStatus]:
+    predictor = classifier.predictor
     ready = predictor.is_ready()
     status = HealthStatus(
         status="ok" if ready else "unavailable",

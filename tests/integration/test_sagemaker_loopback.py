@@ -34,7 +34,6 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeEndpoint]:
         monkeypatch.setenv("SAGEMAKER_MAX_ATTEMPTS", "2")
         runtime_client.cache_clear()
         predictor = SageMakerPredictor.from_settings(load_settings())
-        monkeypatch.setattr(handler, "predictor", predictor)
         monkeypatch.setattr(handler.classifier, "predictor", predictor)
         yield endpoint
     runtime_client.cache_clear()

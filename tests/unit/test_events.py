@@ -35,7 +35,6 @@ def queue_endpoint_answers(*answers: list[dict[str, Any]]) -> None:
 def moto_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     with mock_aws():
         predictor = SageMakerPredictor(TEST_ENDPOINT, boto3.client("sagemaker-runtime"))
-        monkeypatch.setattr(handler, "predictor", predictor)
         monkeypatch.setattr(handler.classifier, "predictor", predictor)
         yield
 

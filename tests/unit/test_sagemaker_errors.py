@@ -29,7 +29,6 @@ from tests.conftest import TEST_ENDPOINT, load_event
 def stubber(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
     client = boto3.client("sagemaker-runtime", config=Config(retries={"total_max_attempts": 1}))
     predictor = SageMakerPredictor(TEST_ENDPOINT, client)
-    monkeypatch.setattr(handler, "predictor", predictor)
     monkeypatch.setattr(handler.classifier, "predictor", predictor)
     with Stubber(client) as stub:
         yield stub
