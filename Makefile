@@ -60,11 +60,13 @@ build: $(SAM_VENV)/.installed ## sam build (into .aws-sam/)
 
 test: lint typecheck validate build pytest ## everything CI checks (build first: tests run the built function)
 
+# The document does not depend on the backend; any valid configuration will do.
 openapi: $(VENV)/.installed ## print the OpenAPI document generated from the code
-	@$(BIN)/python -m jira_priority.openapi
+	@PREDICTOR_BACKEND=sagemaker SAGEMAKER_ENDPOINT_NAME=openapi POWERTOOLS_TRACE_DISABLED=1 \
+		$(BIN)/python -m jira_priority.openapi
 
-clean: ## remove build output and caches (keeps the virtual environments)
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
+clean: ## remove build output, prepared data, models, reports and caches (keeps the venvs)
+	rm -rf .aws-sam build artifacts .pytest_cache .mypy_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -not -path './.venv*' -exec rm -rf {} +
 
 # --- the embedded default: prepare, train and serve on one command -------------

@@ -183,7 +183,8 @@ class HttpApiRanker:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"not an http(s) URL: {url!r}")
-        self.url = url.rstrip("/")
+        # Either the API's base URL or the stack's PredictApiUrl output (…/predict).
+        self.url = url.rstrip("/").removesuffix("/predict")
         self.api_key = api_key
         self.timeout = timeout
         self.opener = opener

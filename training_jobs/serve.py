@@ -387,10 +387,12 @@ def run(args: argparse.Namespace) -> int:
         return fail("serve", f"cannot listen on {args.host}:{args.port}: {exc.strerror}")
     host, port = args.host, server.server_port
     key_note = " (x-api-key required)" if args.api_key else ""
+    key_header = f" -H 'x-api-key: {args.api_key}'" if args.api_key else ""
     print(
         f"serving POST /predict and GET /health on http://{host}:{port}{key_note}\n"
         f"  model {predictor.model_id} ready in {load_seconds:.2f} s; Ctrl-C stops\n"
-        f"  try: curl -s http://{host}:{port}/predict -H 'Content-Type: application/json' "
+        f"  try: curl -s http://{host}:{port}/predict{key_header} "
+        "-H 'Content-Type: application/json' "
         '-d \'{"title": "NameNode crashes on startup", "k": 3}\'',
         file=sys.stderr,
         flush=True,

@@ -14,6 +14,7 @@ import pytest
 from training_jobs.cli import main
 from training_jobs.datasets import DatasetError
 from training_jobs.eval_predictors import (
+    HttpApiRanker,
     PredictionError,
     PredictorRanker,
     RetryableError,
@@ -599,3 +600,16 @@ def test_an_endpoint_without_a_region_fails_with_a_message_not_a_traceback(
 
     assert code == 1
     assert "cannot make a sagemaker-runtime client" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://abc123.execute-api.eu-west-1.amazonaws.com/prod",
+        "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/",
+        "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/predict",
+    ],
+)
+def test_api_url_may_be_the_base_or_the_stack_output(url: str) -> None:
+    ranker = HttpApiRanker(url, "key")
+    assert ranker.url == "https://abc123.execute-api.eu-west-1.amazonaws.com/prod"
