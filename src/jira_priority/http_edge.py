@@ -24,6 +24,10 @@ from jira_priority.schemas import ErrorBody, ErrorDetail
 
 JSON_MEDIA_TYPE = "application/json"
 TEXT_MEDIA_TYPE = "text/plain"
+#: Deepest JSON nesting accepted. A ticket needs a handful of levels (a Jira
+#: Cloud description is a few more); a body nested hundreds deep would only
+#: exhaust the parsers' recursion.
+MAX_JSON_DEPTH = 64
 
 
 def error_body(code: str, message: str) -> str:
@@ -67,9 +71,15 @@ def prepare_event(event: dict[str, Any], max_body_bytes: int) -> dict[str, Any]:
     Raises PayloadTooLargeError, UnsupportedMediaTypeError or InvalidRequestError.
     Requests without a body (GET /health) pass through unchanged.
     """
+    if not isinstance(event.get("httpMethod"), str) or not isinstance(
+        event.get("requestContext"), dict
+    ):
+        raise InvalidRequestError("The function was invoked without an API Gateway proxy event.")
     body = event.get("body")
-    if body is None or event.get("httpMethod") in {"GET", "HEAD", "OPTIONS"}:
+    if body is None or event["httpMethod"] in {"GET", "HEAD", "OPTIONS"}:
         return event
+    if not isinstance(body, str):
+        raise InvalidRequestError("The proxy event's body is not a string.")
     raw = _body_bytes(body, bool(event.get("isBase64Encoded")))
     if len(raw) > max_body_bytes:
         raise PayloadTooLargeError(
@@ -78,6 +88,7 @@ def prepare_event(event: dict[str, Any], max_body_bytes: int) -> dict[str, Any]:
     media_type = _media_type(_header(event, "content-type"))
     if media_type in ("", JSON_MEDIA_TYPE):
         text = _decode(raw)
+        _check_nesting(text)
     elif media_type == TEXT_MEDIA_TYPE:
         text = json.dumps({"text": _decode(raw)})
     else:
@@ -99,6 +110,33 @@ def prepare_event(event: dict[str, Any], max_body_bytes: int) -> dict[str, Any]:
         "Content-Type": [JSON_MEDIA_TYPE],
     }
     return prepared
+
+
+def _check_nesting(text: str) -> None:
+    """Refuse JSON nested deeper than MAX_JSON_DEPTH; leave other faults to validation."""
+    try:
+        depth = _depth(json.loads(text))
+    except RecursionError:
+        depth = MAX_JSON_DEPTH + 1
+    except ValueError:
+        return  # not JSON: validation reports it, with the same 400 as always
+    if depth > MAX_JSON_DEPTH:
+        raise InvalidRequestError(f"the body is nested more than {MAX_JSON_DEPTH} levels deep")
+
+
+def _depth(document: object) -> int:
+    """Nesting depth of a parsed JSON value, walked without recursion; stops past the limit."""
+    deepest = 0
+    pending: list[tuple[object, int]] = [(document, 1)]
+    while pending and deepest <= MAX_JSON_DEPTH:
+        value, level = pending.pop()
+        if isinstance(value, dict):
+            deepest = max(deepest, level)
+            pending.extend((child, level + 1) for child in value.values())
+        elif isinstance(value, list):
+            deepest = max(deepest, level)
+            pending.extend((child, level + 1) for child in value)
+    return deepest
 
 
 def _body_bytes(body: str, is_base64: bool) -> bytes:

@@ -16,15 +16,24 @@ from jira_priority.labels import Priority
 MAX_K = len(Priority)
 
 
-def _adf_text(node: Any) -> str:
-    """Plain text of an Atlassian Document Format node (Jira Cloud's rich text)."""
-    if isinstance(node, dict):
-        own = node.get("text") if isinstance(node.get("text"), str) else ""
-        children = " ".join(_adf_text(child) for child in node.get("content") or [])
-        return f"{own} {children}".strip()
-    if isinstance(node, list):
-        return " ".join(_adf_text(child) for child in node)
-    return ""
+def _adf_text(document: dict[str, Any]) -> str:
+    """Plain text of an Atlassian Document Format tree (Jira Cloud's rich text), in order.
+
+    Walked with an explicit stack: the edge already caps JSON nesting, and this
+    never recurses whatever it is given.
+    """
+    words: list[str] = []
+    pending: list[Any] = [document]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(reversed(node))
+        elif isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                words.append(node["text"])
+            if isinstance(node.get("content"), list):
+                pending.extend(reversed(node["content"]))
+    return " ".join(words)
 
 
 class JiraFields(BaseModel):

@@ -129,3 +129,81 @@ def test_invalid_bodies_name_the_field(body: str | None, message: str, lambda_co
     assert json.loads(response["body"]) == {
         "error": {"code": "invalid_request", "message": message}
     }
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 990 + "]" * 990,  # deep enough to exhaust json's recursion
+        '{"text": "a", "x": ' + "[" * 70 + "]" * 70 + "}",  # parses, but deeper than allowed
+    ],
+)
+def test_deeply_nested_bodies_are_a_bad_request(body: str, lambda_context: Any) -> None:
+    response = handler.lambda_handler(event_with(body, "application/json"), lambda_context)
+
+    assert response["statusCode"] == HTTPStatus.BAD_REQUEST
+    assert json.loads(response["body"]) == {
+        "error": {
+            "code": "invalid_request",
+            "message": "the body is nested more than 64 levels deep",
+        }
+    }
+
+
+def test_a_jira_cloud_description_is_read_in_document_order(
+    lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+
+    class Recorder:
+        backend, model_id = "test", "recorder"
+
+        def is_ready(self) -> bool:
+            return True
+
+        def predict(self, texts: list[str], k: int) -> list[list[tuple[str, float]]]:
+            seen.extend(texts)
+            return [[("__label__4", 0.5)] for _ in texts]
+
+    monkeypatch.setattr(handler.classifier, "predictor", Recorder())
+    paragraph = {"type": "paragraph", "content": [{"type": "text", "text": "disk"}]}
+    nested: dict[str, Any] = {"type": "doc", "content": [{"type": "text", "text": "NameNode"}]}
+    inner = nested
+    for _ in range(20):  # deep, but within the limit
+        child: dict[str, Any] = {"type": "blockquote", "content": []}
+        inner["content"].append(child)
+        inner = child
+    inner["content"].append(paragraph)
+    nested["content"].append({"type": "text", "text": "full"})
+    body = json.dumps({"issue": {"fields": {"summary": "Crash", "description": nested}}})
+
+    response = handler.lambda_handler(event_with(body, "application/json"), lambda_context)
+
+    assert response["statusCode"] == HTTPStatus.OK
+    assert seen == ["crash namenode disk full"]
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {},
+        {"body": '{"text": "x"}'},
+        {"httpMethod": "POST", "path": "/predict", "body": '{"text": "x"}'},
+    ],
+)
+def test_events_that_are_not_proxy_events_are_refused(
+    event: dict[str, Any], lambda_context: Any
+) -> None:
+    response = handler.lambda_handler(event, lambda_context)
+
+    assert response["statusCode"] == HTTPStatus.BAD_REQUEST
+    assert json.loads(response["body"])["error"]["code"] == "invalid_request"
+
+
+def test_a_body_that_is_not_a_string_is_refused(lambda_context: Any) -> None:
+    event = event_with(None, "application/json")
+    event["body"] = {"text": "a dict, as a console test event might send"}
+
+    response = handler.lambda_handler(event, lambda_context)
+
+    assert response["statusCode"] == HTTPStatus.BAD_REQUEST

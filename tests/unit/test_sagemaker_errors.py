@@ -17,6 +17,14 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import (
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    NoCredentialsError,
+    ReadTimeoutError,
+    ResponseStreamingError,
+    SSLError,
+)
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
@@ -100,11 +108,18 @@ def test_batch_sends_all_tickets_in_one_call(stubber: Stubber, lambda_context: A
         ("ValidationError", 400, HTTPStatus.BAD_GATEWAY, "endpoint_rejected", None),
         ("AccessDeniedException", 403, HTTPStatus.BAD_GATEWAY, "endpoint_rejected", None),
         ("ModelError", 424, HTTPStatus.BAD_GATEWAY, "model_error", None),
-        ("ModelNotReadyException", 429, HTTPStatus.BAD_GATEWAY, "endpoint_rejected", None),
+        (
+            "ModelNotReadyException",
+            429,
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            "upstream_unavailable",
+            "5",
+        ),
         ("ThrottlingException", 400, HTTPStatus.TOO_MANY_REQUESTS, "upstream_throttled", "2"),
         ("ServiceUnavailable", 503, HTTPStatus.SERVICE_UNAVAILABLE, "upstream_unavailable", "5"),
         ("InternalFailure", 500, HTTPStatus.SERVICE_UNAVAILABLE, "upstream_unavailable", "5"),
         ("SomethingNew", 400, HTTPStatus.BAD_GATEWAY, "endpoint_rejected", None),
+        ("SomethingNewAndBroken", 502, HTTPStatus.SERVICE_UNAVAILABLE, "upstream_unavailable", "5"),
     ],
 )
 def test_sagemaker_errors_map_to_documented_statuses(
@@ -182,3 +197,61 @@ def test_probability_rounding_noise_is_clamped(stubber: Stubber, lambda_context:
 
     assert status == HTTPStatus.OK
     assert payload["probability"] == 1.0
+
+
+class RaisingClient:
+    """A sagemaker-runtime client whose InvokeEndpoint fails as botocore's transport does."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def invoke_endpoint(self, **_: Any) -> dict[str, Any]:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "expected_status", "code"),
+    [
+        (
+            ConnectionClosedError(endpoint_url="http://127.0.0.1"),
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            "upstream_unavailable",
+        ),
+        (
+            ResponseStreamingError(error="reset"),
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            "upstream_unavailable",
+        ),
+        (
+            SSLError(endpoint_url="https://127.0.0.1", error="bad cert"),
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            "upstream_unavailable",
+        ),
+        (
+            ReadTimeoutError(endpoint_url="http://127.0.0.1"),
+            HTTPStatus.GATEWAY_TIMEOUT,
+            "upstream_timeout",
+        ),
+        (
+            ConnectTimeoutError(endpoint_url="http://127.0.0.1"),
+            HTTPStatus.GATEWAY_TIMEOUT,
+            "upstream_timeout",
+        ),
+        (NoCredentialsError(), HTTPStatus.BAD_GATEWAY, "endpoint_rejected"),
+    ],
+)
+def test_transport_failures_map_to_documented_statuses(
+    monkeypatch: pytest.MonkeyPatch,
+    lambda_context: Any,
+    error: Exception,
+    expected_status: HTTPStatus,
+    code: str,
+) -> None:
+    predictor = SageMakerPredictor(TEST_ENDPOINT, RaisingClient(error))  # type: ignore[arg-type]
+    monkeypatch.setattr(handler.classifier, "predictor", predictor)
+
+    status, payload, _ = call("predict-text", lambda_context)
+
+    assert status == expected_status
+    assert payload["error"]["code"] == code
+    assert "127.0.0.1" not in json.dumps(payload)

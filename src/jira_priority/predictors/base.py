@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Iterable, Sequence
+from numbers import Real
 from typing import Protocol
+
+from jira_priority.errors import BadModelResponseError
 
 #: One ranked alternative as the model gives it: (``__label__N``, probability).
 LabelScore = tuple[str, float]
@@ -29,3 +33,24 @@ class Predictor(Protocol):
         ...
 
     def predict(self, texts: Sequence[str], k: int) -> list[list[LabelScore]]: ...
+
+
+def checked_ranking(pairs: Iterable[tuple[object, object]]) -> list[LabelScore]:
+    """A model's (label, probability) pairs, checked and sorted best first.
+
+    Shared by every backend so that a malformed answer is refused the same way
+    (BadModelResponseError); whether a label is one of the six is decided where
+    labels become priorities, in the classifier.
+    """
+    ranking: list[LabelScore] = []
+    for label, probability in pairs:
+        if not isinstance(label, str):
+            raise BadModelResponseError("A model label is not a string.")
+        if isinstance(probability, bool) or not isinstance(probability, Real):
+            raise BadModelResponseError("A model probability is not a number.")
+        value = float(probability)
+        # fastText adds 1e-5 before its softmax, so 1.00001 occurs; nothing else may.
+        if not math.isfinite(value) or not -1e-4 <= value <= 1 + 1e-4:
+            raise BadModelResponseError("A model probability is outside [0, 1].")
+        ranking.append((label, min(max(value, 0.0), 1.0)))
+    return sorted(ranking, key=lambda pair: pair[1], reverse=True)

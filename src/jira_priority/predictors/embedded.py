@@ -14,7 +14,6 @@ ships the predict-only ``fasttext-predict`` build, the training tools the full
 from __future__ import annotations
 
 import hashlib
-import math
 import tempfile
 import threading
 import time
@@ -37,9 +36,8 @@ from jira_priority.errors import (
     ConfigurationError,
     UpstreamUnavailableError,
 )
-from jira_priority.labels import LABELS
 from jira_priority.model_files import ModelFileError, file_digest, locate_model
-from jira_priority.predictors.base import LabelScore
+from jira_priority.predictors.base import LabelScore, checked_ranking
 from jira_priority.settings import Settings
 
 if TYPE_CHECKING:
@@ -51,7 +49,6 @@ RETRY_LOAD_AFTER_SECONDS = 30.0
 #: Where downloaded and extracted models go: /tmp is the only writable place in Lambda.
 MODEL_CACHE_DIR = Path(tempfile.gettempdir()) / "jira-priority-models"
 
-_KNOWN_LABELS = frozenset(LABELS)
 
 
 @lru_cache(maxsize=1)
@@ -133,7 +130,7 @@ class EmbeddedPredictor:
                 raise BadModelResponseError("The model could not score the ticket.") from exc
             if len(labels) != len(probs):
                 raise BadModelResponseError("The model answered labels without probabilities.")
-            rankings.append(_ranking(labels, probs))
+            rankings.append(checked_ranking(zip(labels, probs, strict=True)))
         return rankings
 
     # --- loading -------------------------------------------------------------
@@ -178,16 +175,3 @@ class EmbeddedPredictor:
         return locate_model(download, cache / "extracted")
 
 
-def _ranking(labels: Sequence[Any], probs: Sequence[Any]) -> list[LabelScore]:
-    """fastText's (labels, probs) as checked (label, probability) pairs, best first."""
-    ranking: list[LabelScore] = []
-    for label, prob in zip(labels, probs, strict=True):
-        if label not in _KNOWN_LABELS:
-            raise BadModelResponseError("The model answered a label outside the six priorities.")
-        value = float(prob)
-        # fastText adds 1e-5 before its softmax log, so 1.00001 occurs; nothing else may.
-        if not math.isfinite(value) or not -1e-4 <= value <= 1 + 1e-4:
-            raise BadModelResponseError("A model probability is outside [0, 1].")
-        ranking.append((str(label), min(max(value, 0.0), 1.0)))
-    ranking.sort(key=lambda pair: pair[1], reverse=True)
-    return ranking

@@ -10,7 +10,6 @@ this module knows botocore.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -21,12 +20,15 @@ from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     ConnectTimeoutError,
-    EndpointConnectionError,
+    HTTPClientError,
+    NoRegionError,
     ReadTimeoutError,
 )
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from jira_priority.errors import (
     BadModelResponseError,
+    ConfigurationError,
     EndpointRejectedError,
     ModelInvocationError,
     ServiceError,
@@ -34,7 +36,7 @@ from jira_priority.errors import (
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
-from jira_priority.predictors.base import LabelScore
+from jira_priority.predictors.base import LabelScore, checked_ranking
 from jira_priority.settings import Settings
 
 if TYPE_CHECKING:
@@ -44,8 +46,14 @@ JSON = "application/json"
 
 # Error codes InvokeEndpoint documents, by what they mean for our client.
 _THROTTLED = {"ThrottlingException", "Throttling", "TooManyRequestsException"}
-_UNAVAILABLE = {"ServiceUnavailable", "InternalFailure", "InternalDependencyException"}
-_REJECTED = {"ValidationError", "AccessDeniedException", "ModelNotReadyException"}
+# ModelNotReadyException: a serverless variant still provisioning, or a multi-model
+# endpoint still loading the model; AWS says to wait and retry.
+_UNAVAILABLE = {
+    "ServiceUnavailable",
+    "InternalFailure",
+    "InternalDependencyException",
+    "ModelNotReadyException",
+}
 
 
 _FIELDS = Settings.model_fields
@@ -68,7 +76,12 @@ def runtime_client(
         retries={"mode": "standard", "total_max_attempts": max_attempts},
         tcp_keepalive=True,
     )
-    return boto3.client("sagemaker-runtime", config=config)
+    try:
+        return boto3.client("sagemaker-runtime", config=config)
+    except NoRegionError as exc:
+        raise ConfigurationError(
+            "invalid configuration: AWS_REGION (or AWS_DEFAULT_REGION) is not set"
+        ) from exc
 
 
 class SageMakerPredictor:
@@ -116,7 +129,8 @@ def _domain_error(exc: ClientError | BotoCoreError) -> ServiceError:
     """The domain error for an SDK failure of InvokeEndpoint."""
     if isinstance(exc, ReadTimeoutError | ConnectTimeoutError):
         return UpstreamTimeoutError()
-    if isinstance(exc, EndpointConnectionError):
+    if isinstance(exc, BotoConnectionError | HTTPClientError):
+        # refused, reset, TLS or proxy failures, a stream broken mid-answer: transient
         return UpstreamUnavailableError()
     if isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code", "")
@@ -126,8 +140,12 @@ def _domain_error(exc: ClientError | BotoCoreError) -> ServiceError:
             return UpstreamUnavailableError()
         if code == "ModelError":
             return ModelInvocationError()
-        if code in _REJECTED:
-            return EndpointRejectedError()
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if status >= 500:
+            return UpstreamUnavailableError()
+        # ValidationError (no such endpoint), AccessDenied and other refusals
+        return EndpointRejectedError()
+    # NoCredentialsError and other local SDK failures: the function is misconfigured
     return EndpointRejectedError("The model endpoint could not be called.")
 
 
@@ -152,17 +170,7 @@ def _ranking(item: Any, k: int) -> list[LabelScore]:
         raise BadModelResponseError("A model answer lacks matching label and prob lists.")
     if not labels or len(labels) > k:
         raise BadModelResponseError(f"A model answer has {len(labels)} labels; asked for {k}.")
-    ranking: list[LabelScore] = []
-    for label, prob in zip(labels, probs, strict=True):
-        if not isinstance(label, str):
-            raise BadModelResponseError("A model label is not a string.")
-        if isinstance(prob, bool) or not isinstance(prob, int | float):
-            raise BadModelResponseError("A model probability is not a number.")
-        # fastText can report 1.00001 from float rounding; anything else outside [0, 1] is wrong.
-        if not math.isfinite(prob) or not -1e-4 <= prob <= 1 + 1e-4:
-            raise BadModelResponseError("A model probability is outside [0, 1].")
-        ranking.append((label, min(max(float(prob), 0.0), 1.0)))
-    return sorted(ranking, key=lambda pair: pair[1], reverse=True)
+    return checked_ranking(zip(labels, probs, strict=True))
 
 
 def _describe(answer: Any) -> str:
