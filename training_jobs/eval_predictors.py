@@ -130,12 +130,17 @@ def sagemaker_ranker(endpoint_name: str, client: Any = None) -> PredictorRanker:
     The client retries once at most: this module's retry loop, with its
     progress messages and Retry-After handling, does the rest.
     """
+    from jira_priority.errors import ConfigurationError
     from jira_priority.predictors.sagemaker import SageMakerPredictor, runtime_client
 
     if client is None:
         try:
             client = runtime_client(connect_timeout=5.0, read_timeout=60.0, max_attempts=1)
-        except BotoCoreError as exc:  # no region configured, unknown profile, ...
+        except ConfigurationError as exc:  # no region configured
+            raise PredictionError(
+                f"cannot make a sagemaker-runtime client: {exc.public_message}"
+            ) from exc
+        except BotoCoreError as exc:  # unknown profile, ...
             raise PredictionError(f"cannot make a sagemaker-runtime client: {exc}") from exc
     ranker = PredictorRanker(SageMakerPredictor(endpoint_name, client), "sagemaker-endpoint")
     ranker.description["endpoint_name"] = endpoint_name

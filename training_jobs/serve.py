@@ -5,9 +5,11 @@ Each HTTP request becomes the API Gateway REST proxy event that API Gateway
 ``jira_priority.app.lambda_handler`` with the embedded backend. What API
 Gateway itself decides is decided here the same way: only the template's
 routes (``POST /predict``, ``GET /health``) reach the function, anything else
-is 403 "Missing Authentication Token"; with an API key configured, a missing
-or wrong ``x-api-key`` is 403 "Forbidden"; bodies over API Gateway's 10 MB
-limit are refused before they are read.
+is 403 ``missing_authentication_token``; with an API key configured, a missing
+or wrong ``x-api-key`` is 403 ``invalid_api_key``; bodies over API Gateway's
+10 MB limit are refused with 413 ``request_too_large`` before they are read.
+These answers have the project's error shape, as the GatewayResponses in
+template.yaml give them to the deployed API.
 
 Connections are served on threads, so a slow client does not hold up the
 others; the handler itself runs one request at a time, as in one Lambda
@@ -77,9 +79,37 @@ class LocalLambdaContext:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
+@dataclass(frozen=True)
+class GatewayResponse:
+    """An answer API Gateway gives itself, as template.yaml's GatewayResponses shape it."""
+
+    status: HTTPStatus
+    code: str
+    message: str
+
+
+#: template.yaml's GatewayResponses: the project's error shape instead of ``{"message"}``.
+INVALID_API_KEY = GatewayResponse(HTTPStatus.FORBIDDEN, "invalid_api_key", "Forbidden")
+MISSING_AUTHENTICATION_TOKEN = GatewayResponse(
+    HTTPStatus.FORBIDDEN, "missing_authentication_token", "Missing Authentication Token"
+)
+REQUEST_TOO_LARGE = GatewayResponse(
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request_too_large", "Request Too Long"
+)
+
+
+def _gateway_error(response: GatewayResponse) -> tuple[int, dict[str, str], bytes]:
+    """One of the GatewayResponses: ``{"error": {"code", "message"}}``, like the function's."""
+    error = {"error": {"code": response.code, "message": response.message}}
+    return _gateway_answer(response.status, json.dumps(error).encode())
+
+
 def _gateway_message(status: HTTPStatus, message: str) -> tuple[int, dict[str, str], bytes]:
-    """A response that API Gateway itself produces (its own ``{"message"}`` shape)."""
-    body = json.dumps({"message": message}).encode()
+    """A response template.yaml leaves in API Gateway's own ``{"message"}`` shape."""
+    return _gateway_answer(status, json.dumps({"message": message}).encode())
+
+
+def _gateway_answer(status: HTTPStatus, body: bytes) -> tuple[int, dict[str, str], bytes]:
     headers = {"Content-Type": "application/json", "x-amzn-ErrorType": _error_type(status)}
     return int(status), headers, body
 
@@ -235,10 +265,10 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         if (self.command, path) not in ROUTES:
             self._discard_body()
-            self._send(*_gateway_message(HTTPStatus.FORBIDDEN, "Missing Authentication Token"))
+            self._send(*_gateway_error(MISSING_AUTHENTICATION_TOKEN))
         elif not self.gateway.key_accepted(self.headers.get("x-api-key")):
             self._discard_body()
-            self._send(*_gateway_message(HTTPStatus.FORBIDDEN, "Forbidden"))
+            self._send(*_gateway_error(INVALID_API_KEY))
         else:
             body = self._read_body()
             if body is not None:
@@ -266,7 +296,7 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             length = 0
         if length > self.gateway.max_body_bytes:
             self.close_connection = True
-            self._send(*_gateway_message(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "Request Too Long"))
+            self._send(*_gateway_error(REQUEST_TOO_LARGE))
             return False
         return super().handle_expect_100()
 
@@ -288,7 +318,7 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             return None
         if length > self.gateway.max_body_bytes:
             self.close_connection = True  # the unread body must not be parsed as a request
-            self._send(*_gateway_message(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "Request Too Long"))
+            self._send(*_gateway_error(REQUEST_TOO_LARGE))
             return None
         return self.rfile.read(length) if length else b""
 

@@ -18,10 +18,12 @@ class ServiceError(Exception):
     code: ClassVar[str] = "internal_error"
     default_message: ClassVar[str] = "The service failed to handle the request."
     #: Seconds a client should wait before retrying (sent as Retry-After).
-    retry_after: ClassVar[int | None] = None
+    retry_after: int | None = None
 
-    def __init__(self, public_message: str | None = None) -> None:
+    def __init__(self, public_message: str | None = None, retry_after: int | None = None) -> None:
         self.public_message = public_message or self.default_message
+        if retry_after is not None:
+            self.retry_after = retry_after  # this instance knows better than its class
         super().__init__(self.public_message)
 
 

@@ -10,13 +10,18 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal, Self
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from jira_priority.errors import ConfigurationError
 
 #: API Gateway REST gives up on an integration after 29 s.
 API_GATEWAY_TIMEOUT_SECONDS = 29.0
+#: The function's Timeout in template.yaml (a test checks they agree): under 29 s,
+#: so the client always gets our JSON error and never API Gateway's bare 502/504.
+FUNCTION_TIMEOUT_SECONDS = 25.0
+#: What the function needs besides the SageMaker call: parsing, logging, the answer.
+OWN_WORK_SECONDS = 2.0
 
 Backend = Literal["sagemaker", "embedded"]
 
@@ -45,9 +50,15 @@ class Settings(BaseSettings):
     sagemaker_read_timeout_seconds: float = Field(default=8.0, gt=0, le=25)
     sagemaker_max_attempts: int = Field(default=2, ge=1, le=5)
 
+    #: Read by powertools' Logger itself; validated here so a typo stops the start-up.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", validation_alias="POWERTOOLS_LOG_LEVEL"
     )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @property
     def sagemaker_worst_case_seconds(self) -> float:
@@ -67,11 +78,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 "PREDICTOR_BACKEND=embedded needs MODEL_URI (a model.bin path or an s3:// URI)"
             )
-        if self.sagemaker_worst_case_seconds >= API_GATEWAY_TIMEOUT_SECONDS:
+        budget = FUNCTION_TIMEOUT_SECONDS - OWN_WORK_SECONDS
+        if self.sagemaker_worst_case_seconds > budget:
             raise ValueError(
                 "SAGEMAKER_MAX_ATTEMPTS x (SAGEMAKER_CONNECT_TIMEOUT_SECONDS + "
                 "SAGEMAKER_READ_TIMEOUT_SECONDS) plus backoff is "
-                f"{self.sagemaker_worst_case_seconds:.0f} s, over API Gateway's 29 s"
+                f"{self.sagemaker_worst_case_seconds:.0f} s, over the {budget:.0f} s the "
+                f"function's {FUNCTION_TIMEOUT_SECONDS:.0f} s timeout leaves for it"
             )
         return self
 

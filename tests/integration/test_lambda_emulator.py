@@ -5,13 +5,21 @@ ships in the aws-sam-cli wheel runs awslambdaric with the built code directory
 (.aws-sam/build/PredictFunction, with the wheels sam build packaged) on its
 path. No Docker engine is needed. The function calls a fake BlazingText
 endpoint on 127.0.0.1 that answers from a real fastText model.
+
+The emulator's Python sees only what the Lambda runtime would: the build
+directory, then the runtime (awslambdaric and what it requires, copied from the
+dev venv into a directory of their own, as the managed runtime keeps them apart
+from /var/task). It runs with ``-S``, so nothing in the dev venv's
+site-packages can stand in for a package ``sam build`` failed to bundle.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import platform
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,6 +32,8 @@ from typing import Any
 
 import fasttext
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from jira_priority.labels import priority_from_label
 from jira_priority.text import normalise_ticket
@@ -36,6 +46,8 @@ pytestmark = pytest.mark.integration
 
 BUILD_DIR = REPO_ROOT / ".aws-sam" / "build" / "PredictFunction"
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+#: What the Lambda Python runtime brings itself; everything else must come from the build.
+RUNTIME_DISTRIBUTION = "awslambdaric"
 
 
 def emulator_binary() -> Path:
@@ -48,6 +60,59 @@ def emulator_binary() -> Path:
     if not found:
         pytest.fail("aws-lambda-rie not found in .venv-sam: run `make install`")
     return found[0]
+
+
+def runtime_distributions() -> list[importlib.metadata.Distribution]:
+    """awslambdaric and, transitively, the distributions it requires (none optional)."""
+    found: dict[str, importlib.metadata.Distribution] = {}
+    pending = [RUNTIME_DISTRIBUTION]
+    while pending:
+        name = canonicalize_name(pending.pop())
+        if name in found:
+            continue
+        found[name] = distribution = importlib.metadata.distribution(name)
+        for line in distribution.requires or []:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                pending.append(requirement.name)
+    return list(found.values())
+
+
+def copy_runtime(destination: Path) -> Path:
+    """The files the runtime distributions' RECORDs list (code only), copied to ``destination``."""
+    for distribution in runtime_distributions():
+        for file in distribution.files or []:
+            parts = file.parts
+            if (
+                ".." in parts
+                or parts[0].endswith(".dist-info")
+                or "__pycache__" in parts
+                or "tests" in parts[1:-1]
+            ):
+                continue
+            target = destination.joinpath(*parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(Path(str(distribution.locate_file(file))), target)
+    return destination
+
+
+@pytest.fixture(scope="module")
+def runtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """awslambdaric and what it imports, and nothing else from the dev venv."""
+    return copy_runtime(tmp_path_factory.mktemp("lambda-runtime"))
+
+
+def runtime_environment(runtime_dir: Path) -> dict[str, str]:
+    """The environment of the function's Python: the build first, then the runtime."""
+    return {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": os.pathsep.join([str(BUILD_DIR), str(runtime_dir)]),
+        "LAMBDA_TASK_ROOT": str(BUILD_DIR),
+    }
+
+
+#: The function's interpreter: no site-packages (``-S``), so only PYTHONPATH and the stdlib.
+PYTHON = [sys.executable, "-S"]
 
 
 @pytest.fixture(scope="module")
@@ -74,16 +139,18 @@ def fasttext_endpoint(model: Any) -> Iterator[FakeEndpoint]:
         yield endpoint
 
 
-@contextmanager
-def running_emulator(function_env: dict[str, str]) -> Iterator[str]:
-    """The built function under the RIE on 127.0.0.1; yields its invocation URL."""
+def require_build() -> None:
     if not (BUILD_DIR / "jira_priority" / "app.py").exists():
         pytest.fail(f"{BUILD_DIR} is missing: run `make build` (sam build) first")
+
+
+@contextmanager
+def running_emulator(runtime_dir: Path, function_env: dict[str, str]) -> Iterator[str]:
+    """The built function under the RIE on 127.0.0.1; yields its invocation URL."""
+    require_build()
     port = free_port()
     env = {
-        "PATH": os.environ["PATH"],
-        "PYTHONPATH": str(BUILD_DIR),
-        "LAMBDA_TASK_ROOT": str(BUILD_DIR),
+        **runtime_environment(runtime_dir),
         "AWS_LAMBDA_FUNCTION_NAME": "PredictFunction",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
         "AWS_LAMBDA_FUNCTION_TIMEOUT": "25",
@@ -102,7 +169,7 @@ def running_emulator(function_env: dict[str, str]) -> Iterator[str]:
         f"127.0.0.1:{port}",
         "--runtime-api-address",
         f"127.0.0.1:{free_port()}",
-        sys.executable,
+        *PYTHON,
         "-m",
         "awslambdaric",
         "jira_priority.app.lambda_handler",
@@ -126,22 +193,25 @@ def running_emulator(function_env: dict[str, str]) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def emulator(fasttext_endpoint: FakeEndpoint) -> Iterator[str]:
+def emulator(runtime_dir: Path, fasttext_endpoint: FakeEndpoint) -> Iterator[str]:
     """The built function with the sagemaker backend, calling the fake endpoint."""
     with running_emulator(
+        runtime_dir,
         {
             "PREDICTOR_BACKEND": "sagemaker",
             "SAGEMAKER_ENDPOINT_NAME": "jira-priority",
             "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": fasttext_endpoint.url,
-        }
+        },
     ) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
-def embedded_emulator(model_path: Path) -> Iterator[str]:
+def embedded_emulator(runtime_dir: Path, model_path: Path) -> Iterator[str]:
     """The built function with the embedded backend: fasttext-predict from the zip."""
-    with running_emulator({"PREDICTOR_BACKEND": "embedded", "MODEL_URI": str(model_path)}) as url:
+    with running_emulator(
+        runtime_dir, {"PREDICTOR_BACKEND": "embedded", "MODEL_URI": str(model_path)}
+    ) as url:
         yield url
 
 
@@ -178,20 +248,56 @@ def test_built_function_answers_a_batch(emulator: str) -> None:
     assert all(len(p["ranking"]) == 2 for p in predictions)
 
 
+def test_the_function_python_sees_only_the_build_and_the_runtime(runtime_dir: Path) -> None:
+    """What the dev venv has but neither the build nor the runtime does cannot be imported."""
+    require_build()
+    probe = (
+        "import importlib.util, json, sys; "
+        "print(json.dumps({'path': sys.path, 'pytest': importlib.util.find_spec('pytest') "
+        "is not None, 'awslambdaric': importlib.util.find_spec('awslambdaric') is not None}))"
+    )
+    result = subprocess.run(
+        [*PYTHON, "-c", probe],
+        cwd=BUILD_DIR,
+        env=runtime_environment(runtime_dir),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    seen = json.loads(result.stdout)
+
+    assert not [entry for entry in seen["path"] if "site-packages" in entry]
+    assert seen["pytest"] is False
+    assert seen["awslambdaric"] is True
+    copied = {path.name for path in runtime_dir.iterdir()}
+    assert not copied & {path.name for path in BUILD_DIR.iterdir()}  # nothing sam build provides
+
+
 @pytest.mark.parametrize(
-    ("name", "status"),
+    ("name", "status", "code"),
     [
-        ("invalid-json", 400),
-        ("invalid-content-type", 415),
-        ("invalid-body-too-large", 413),
-        ("health", 200),
+        ("invalid-json", 400, "invalid_request"),
+        ("invalid-content-type", 415, "unsupported_media_type"),
+        ("invalid-body-too-large", 413, "payload_too_large"),
     ],
 )
-def test_built_function_refuses_bad_input(emulator: str, name: str, status: int) -> None:
+def test_built_function_refuses_bad_input(emulator: str, name: str, status: int, code: str) -> None:
     result = invoke(emulator, load_event(name))
 
     assert result["statusCode"] == status
-    assert set(json.loads(result["body"])) <= {"error", "status", "backend", "model", "ready"}
+    body = json.loads(result["body"])
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+
+
+def test_built_function_reports_sagemaker_health(emulator: str) -> None:
+    result = invoke(emulator, load_event("health"))
+
+    assert result["statusCode"] == 200
+    body = json.loads(result["body"])
+    assert (body["status"], body["backend"], body["ready"]) == ("ok", "sagemaker", True)
 
 
 def test_built_function_serves_the_model_in_process(embedded_emulator: str, model: Any) -> None:

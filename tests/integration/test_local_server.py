@@ -158,7 +158,8 @@ def test_without_the_api_key_api_gateway_forbids(server: Server, api_key: str | 
     status, headers, body = server.post_json({"text": "crash"}, api_key=api_key)
 
     assert status == HTTPStatus.FORBIDDEN
-    assert body == {"message": "Forbidden"}
+    assert body == {"error": {"code": "invalid_api_key", "message": "Forbidden"}}
+    assert headers["Content-Type"] == "application/json"
     assert headers["x-amzn-ErrorType"] == "ForbiddenException"
 
 
@@ -166,10 +167,16 @@ def test_without_the_api_key_api_gateway_forbids(server: Server, api_key: str | 
 def test_routes_outside_the_template_never_reach_the_function(
     server: Server, method: str, path: str
 ) -> None:
-    status, _, body = server.request(method, path)
+    status, headers, body = server.request(method, path)
 
     assert status == HTTPStatus.FORBIDDEN
-    assert json.loads(body) == {"message": "Missing Authentication Token"}
+    assert json.loads(body) == {
+        "error": {
+            "code": "missing_authentication_token",
+            "message": "Missing Authentication Token",
+        }
+    }
+    assert headers["Content-Type"] == "application/json"
 
 
 def test_invalid_json_is_400_with_the_error_shape(server: Server) -> None:
@@ -203,7 +210,10 @@ def test_a_body_over_the_bound_is_413_without_being_read(server: Server) -> None
     )
 
     assert status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-    assert json.loads(body) == {"message": "Request Too Long"}
+    assert json.loads(body) == {
+        "error": {"code": "request_too_large", "message": "Request Too Long"}
+    }
+    assert headers["Content-Type"] == "application/json"
     assert headers["Connection"] == "close"
 
 
@@ -221,8 +231,12 @@ def test_an_oversized_body_announced_with_expect_100_is_refused_before_it_is_sen
             chunks.append(chunk)
         answer = b"".join(chunks).decode()
 
+    head, _, body = answer.partition("\r\n\r\n")
     assert answer.startswith("HTTP/1.1 413 ")
-    assert answer.endswith('{"message": "Request Too Long"}')
+    assert "\r\nContent-Type: application/json\r\n" in head + "\r\n"
+    assert json.loads(body) == {
+        "error": {"code": "request_too_large", "message": "Request Too Long"}
+    }
 
 
 def test_concurrent_clients_are_all_answered(server: Server) -> None:
