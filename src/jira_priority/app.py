@@ -58,7 +58,7 @@ app = APIGatewayRestResolver(enable_validation=True)
 def predict(request: Annotated[PredictRequest, Body()]) -> Prediction | BatchPrediction:
     started = time.perf_counter()
     tickets = request.all_tickets()
-    predictions = classifier.classify(tickets, request.k)
+    predictions = classifier.classify(tickets, request.k, batch=request.is_batch)
     for prediction in predictions:
         count_prediction(prediction.priority.value)
     logger.info(

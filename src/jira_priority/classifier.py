@@ -21,8 +21,12 @@ class PriorityClassifier:
         self.predictor = predictor
         self.max_batch_size = max_batch_size
 
-    def classify(self, tickets: Sequence[Ticket], k: int) -> list[Prediction]:
-        """One prediction per ticket, in order; at most ``max_batch_size`` tickets."""
+    def classify(self, tickets: Sequence[Ticket], k: int, batch: bool = False) -> list[Prediction]:
+        """One prediction per ticket, in order; at most ``max_batch_size`` tickets.
+
+        ``batch`` says the tickets came as ``{"tickets": [...]}``, so that errors
+        name them the way validation does (``tickets.2``).
+        """
         if len(tickets) > self.max_batch_size:
             raise InvalidRequestError(
                 f"tickets: at most {self.max_batch_size} tickets per request, got {len(tickets)}"
@@ -30,7 +34,7 @@ class PriorityClassifier:
         texts = [normalise_ticket(*ticket.parts()) for ticket in tickets]
         for index, text in enumerate(texts):
             if not text:
-                where = f"tickets[{index}]" if len(texts) > 1 else "ticket"
+                where = f"tickets.{index}" if batch else "ticket"
                 raise InvalidRequestError(f"{where}: no words to classify")
         rankings = self.predictor.predict(texts, k)
         if len(rankings) != len(texts):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from jira_priority.labels import Priority
 
@@ -42,6 +42,13 @@ class JiraFields(BaseModel):
     summary: str = Field(description="The ticket's summary line.")
     #: Jira Server sends wiki text; Jira Cloud's REST v3 sends an ADF document.
     description: str | dict[str, Any] | None = None
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _text_or_document(cls, value: object) -> object:
+        if value is None or isinstance(value, str | dict):
+            return value
+        raise ValueError("must be text or an Atlassian Document Format object")
 
     def description_text(self) -> str | None:
         if isinstance(self.description, dict):
@@ -97,7 +104,9 @@ class PredictRequest(Ticket):
     tickets: list[Ticket] | None = Field(
         default=None, min_length=1, description="A batch of tickets, answered in order."
     )
-    k: int = Field(default=1, ge=1, le=MAX_K, description="How many ranked priorities to return.")
+    k: int = Field(
+        default=1, ge=1, le=MAX_K, strict=True, description="How many ranked priorities to return."
+    )
 
     def _check_shape(self) -> None:
         if self.tickets is None:

@@ -112,12 +112,16 @@ ONE_SHAPE = (
             "a batch puts ticket fields inside 'tickets', not beside it: ['text']",
         ),
         ('{"text": "a", "k": 0}', "k: Input should be greater than or equal to 1"),
+        ('{"text": "a", "k": "two"}', "k: Input should be a valid integer"),
+        ('{"text": "a", "k": "2"}', "k: Input should be a valid integer"),
+        ('{"text": "a", "k": true}', "k: Input should be a valid integer"),
+        ('{"tickets": [{"text": "???"}]}', "tickets.0: no words to classify"),
         (
-            '{"text": "a", "k": "two"}',
-            "k: Input should be a valid integer, unable to parse string as an integer",
+            '{"issue": {"fields": {"summary": "s", "description": 5}}}',
+            "issue.fields.description: must be text or an Atlassian Document Format object",
         ),
         ('{"issue": {"key": "X-1", "fields": {}}}', "issue.fields.summary: Field required"),
-        ('{"tickets": [{"text": "fine"}, {"text": "???"}]}', "tickets[1]: no words to classify"),
+        ('{"tickets": [{"text": "fine"}, {"text": "???"}]}', "tickets.1: no words to classify"),
     ],
 )
 def test_invalid_bodies_name_the_field(body: str | None, message: str, lambda_context: Any) -> None:

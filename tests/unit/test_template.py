@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 import yaml
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
+from training_jobs.serve import INVALID_API_KEY, MISSING_AUTHENTICATION_TOKEN, REQUEST_TOO_LARGE
 
 from jira_priority.settings import FUNCTION_TIMEOUT_SECONDS
 from tests.conftest import REPO_ROOT
@@ -172,3 +174,66 @@ def test_outputs_are_described(cfn: dict[str, Any]) -> None:
     assert set(outputs) == {"PredictApiUrl", "ApiKeyId", "PredictFunctionArn"}
     assert all(output["Description"] for output in outputs.values())
     assert outputs["ApiKeyId"]["Value"] == {"Ref": "PriorityApiApiKey"}
+
+
+def gateway_responses(cfn: dict[str, Any]) -> dict[str, Any]:
+    (api,) = resources_of(cfn, "AWS::ApiGateway::RestApi").values()
+    responses: dict[str, Any] = api["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"]
+    return responses
+
+
+def rendered(template: str, response_type: str, message: str) -> Any:
+    """What API Gateway sends: $context values substituted (messageString comes quoted)."""
+    text = template.replace("$context.error.messageString", json.dumps(message))
+    return json.loads(text.replace("$context.error.responseType", response_type))
+
+
+@pytest.mark.parametrize(
+    ("response_type", "message", "code"),
+    [
+        ("INVALID_API_KEY", "Forbidden", "invalid_api_key"),
+        (
+            "MISSING_AUTHENTICATION_TOKEN",
+            "Missing Authentication Token",
+            "missing_authentication_token",
+        ),
+        ("REQUEST_TOO_LARGE", "Request Too Long", "request_too_large"),
+        ("THROTTLED", "Too Many Requests", "throttled"),
+        ("QUOTA_EXCEEDED", "Limit Exceeded", "quota_exceeded"),
+        ("INTEGRATION_TIMEOUT", "Endpoint request timed out", "upstream_timeout"),
+        ("DEFAULT_4XX", "Unsupported Media Type", "DEFAULT_4XX"),
+        ("DEFAULT_5XX", "Internal server error", "DEFAULT_5XX"),
+    ],
+)
+def test_gateway_refusals_have_the_error_shape(
+    cfn: dict[str, Any], response_type: str, message: str, code: str
+) -> None:
+    template = gateway_responses(cfn)[response_type]["responseTemplates"]["application/json"]
+    assert rendered(template, response_type, message) == {
+        "error": {"code": code, "message": message}
+    }
+
+
+def test_throttled_gateway_answers_say_when_to_retry(cfn: dict[str, Any]) -> None:
+    headers = gateway_responses(cfn)["THROTTLED"]["responseParameters"]
+    assert headers == {"gatewayresponse.header.Retry-After": "'1'"}
+
+
+@pytest.mark.parametrize(
+    "local", [INVALID_API_KEY, MISSING_AUTHENTICATION_TOKEN, REQUEST_TOO_LARGE]
+)
+def test_the_local_server_answers_like_the_gateway(cfn: dict[str, Any], local: Any) -> None:
+    response_type = {
+        "invalid_api_key": "INVALID_API_KEY",
+        "missing_authentication_token": "MISSING_AUTHENTICATION_TOKEN",
+        "request_too_large": "REQUEST_TOO_LARGE",
+    }[local.code]
+    template = gateway_responses(cfn)[response_type]["responseTemplates"]["application/json"]
+    assert rendered(template, response_type, local.message)["error"]["code"] == local.code
+
+
+def test_only_the_configured_stage_exists(cfn: dict[str, Any]) -> None:
+    (deployment,) = resources_of(cfn, "AWS::ApiGateway::Deployment").values()
+    assert "StageName" not in deployment["Properties"]
+    (stage,) = resources_of(cfn, "AWS::ApiGateway::Stage").values()
+    assert stage["Properties"]["StageName"] == {"Ref": "Stage"}
