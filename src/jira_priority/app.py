@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -25,7 +26,13 @@ from jira_priority.http_edge import (
 )
 from jira_priority.observability import count_error, count_prediction, logger, metrics, tracer
 from jira_priority.predictors import build_predictor
-from jira_priority.schemas import BatchPrediction, HealthStatus, Prediction, PredictRequest
+from jira_priority.schemas import (
+    BatchPrediction,
+    ErrorBody,
+    HealthStatus,
+    Prediction,
+    PredictRequest,
+)
 from jira_priority.settings import get_settings
 
 try:
@@ -40,18 +47,32 @@ classifier = PriorityClassifier(build_predictor(settings), settings.max_batch_si
 app = APIGatewayRestResolver(enable_validation=True)
 
 
+def _errors(*statuses: HTTPStatus) -> dict[int, OpenAPIResponse]:
+    """OpenAPI entries for error statuses: all share the one error body."""
+    return {
+        int(status): {
+            "description": status.phrase,
+            "content": {JSON_MEDIA_TYPE: {"model": ErrorBody}},
+        }
+        for status in statuses
+    }
+
+
 @app.post(
     "/predict",
     summary="Predict the priority of one ticket or a batch",
+    description="JSON as below, or text/plain with the ticket's text as the whole body.",
     responses={
         200: {"description": "One prediction, or {'predictions': [...]} for a batch"},
-        400: {"description": "Invalid JSON or fields"},
-        413: {"description": "Body too large"},
-        415: {"description": "Content type other than application/json or text/plain"},
-        429: {"description": "The model endpoint is throttling (Retry-After)"},
-        502: {"description": "The model failed or answered something unreadable"},
-        503: {"description": "The model is unavailable (Retry-After)"},
-        504: {"description": "The model did not answer in time"},
+        **_errors(
+            HTTPStatus.BAD_REQUEST,
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            HTTPStatus.TOO_MANY_REQUESTS,
+            HTTPStatus.BAD_GATEWAY,
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            HTTPStatus.GATEWAY_TIMEOUT,
+        ),
     },
 )
 @tracer.capture_method
@@ -76,7 +97,17 @@ def predict(request: Annotated[PredictRequest, Body()]) -> Prediction | BatchPre
     return predictions[0]
 
 
-@app.get("/health", summary="Which backend and model answer, and whether they are ready")
+@app.get(
+    "/health",
+    summary="Which backend and model answer, and whether they are ready",
+    responses={
+        200: {"description": "Ready"},
+        503: {
+            "description": "The model cannot answer now (same body, ready false)",
+            "content": {JSON_MEDIA_TYPE: {"model": HealthStatus}},
+        },
+    },
+)
 def health() -> Response[HealthStatus]:
     predictor = classifier.predictor
     ready = predictor.is_ready()
