@@ -7,7 +7,7 @@ models turn each into plain (title, description) text for the normaliser.
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -73,6 +73,22 @@ class Ticket(BaseModel):
     text: str | None = Field(default=None, description="The whole ticket as one text.")
     issue: JiraIssue | None = Field(default=None, description="A Jira webhook's issue.")
 
+    #: Fields a ticket may have; with ``issue`` (a whole Jira webhook body) anything goes.
+    known_fields: ClassVar[frozenset[str]] = frozenset({"title", "description", "text", "issue"})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_unknown_fields(cls, data: Any) -> Any:
+        # A misspelt "descripton" would otherwise be dropped without a word.
+        if isinstance(data, dict) and "issue" not in data:
+            unknown = sorted(set(data) - cls.known_fields)
+            if unknown:
+                raise ValueError(
+                    f"unknown field(s) {', '.join(map(repr, unknown))}; "
+                    f"expected {', '.join(sorted(cls.known_fields))}"
+                )
+        return data
+
     @model_validator(mode="after")
     def _check(self) -> Self:
         self._check_shape()
@@ -107,6 +123,8 @@ class PredictRequest(Ticket):
     k: int = Field(
         default=1, ge=1, le=MAX_K, strict=True, description="How many ranked priorities to return."
     )
+
+    known_fields = Ticket.known_fields | {"tickets", "k"}
 
     def _check_shape(self) -> None:
         if self.tickets is None:

@@ -101,8 +101,7 @@ REFUSALS: dict[str, tuple[HTTPStatus, dict[str, Any]]] = {
         HTTPStatus.BAD_REQUEST,
         error(
             "invalid_request",
-            "give exactly one of 'title' (with optional 'description'), 'text', or 'issue' "
-            "(a Jira webhook payload); got none",
+            "unknown field(s) 'summary'; expected description, issue, k, text, tickets, title",
         ),
     ),
     "invalid-k-out-of-range": (

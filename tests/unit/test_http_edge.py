@@ -114,6 +114,14 @@ ONE_SHAPE = (
         ('{"text": "a", "k": 0}', "k: Input should be greater than or equal to 1"),
         ('{"text": "a", "k": "two"}', "k: Input should be a valid integer"),
         ('{"text": "a", "k": "2"}', "k: Input should be a valid integer"),
+        (
+            '{"title": "NPE", "descripton": "typo"}',
+            "unknown field(s) 'descripton'; expected description, issue, k, text, tickets, title",
+        ),
+        (
+            '{"tickets": [{"text": "a", "priority": "Major"}]}',
+            "tickets.0: unknown field(s) 'priority'; expected description, issue, text, title",
+        ),
         ('{"text": "a", "k": true}', "k: Input should be a valid integer"),
         ('{"tickets": [{"text": "???"}]}', "tickets.0: no words to classify"),
         (
