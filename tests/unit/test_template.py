@@ -88,39 +88,56 @@ def test_usage_plan_follows_the_parameters() -> None:
 def test_function_may_invoke_only_the_one_endpoint(cfn: dict[str, Any]) -> None:
     role = cfn["Resources"]["PredictFunctionRole"]["Properties"]
     inline = [p["PolicyDocument"]["Statement"] for p in role["Policies"]]
-    assert inline == [
-        [
-            {
-                "Fn::If": [
-                    "UseSageMaker",
-                    {
-                        "Sid": "InvokeTheOneEndpoint",
-                        "Effect": "Allow",
-                        "Action": "sagemaker:InvokeEndpoint",
-                        "Resource": {
-                            "Fn::Sub": "arn:${AWS::Partition}:sagemaker:${AWS::Region}:"
-                            "${AWS::AccountId}:endpoint/${SageMakerEndpointName}"
-                        },
+    assert len(inline) == 1
+    assert len(inline[0]) == 3
+    assert inline[0][:2] == [  # each backend's one permission
+        {
+            "Fn::If": [
+                "UseSageMaker",
+                {
+                    "Sid": "InvokeTheOneEndpoint",
+                    "Effect": "Allow",
+                    "Action": "sagemaker:InvokeEndpoint",
+                    "Resource": {
+                        "Fn::Sub": "arn:${AWS::Partition}:sagemaker:${AWS::Region}:"
+                        "${AWS::AccountId}:endpoint/${SageMakerEndpointName}"
                     },
-                    {"Ref": "AWS::NoValue"},
-                ]
-            },
-            {
-                "Fn::If": [
-                    "UseEmbedded",
-                    {
-                        "Sid": "ReadTheOneModel",
-                        "Effect": "Allow",
-                        "Action": "s3:GetObject",
-                        "Resource": {
-                            "Fn::Sub": "arn:${AWS::Partition}:s3:::${ModelBucket}/${ModelKey}"
-                        },
+                },
+                {"Ref": "AWS::NoValue"},
+            ]
+        },
+        {
+            "Fn::If": [
+                "UseEmbedded",
+                {
+                    "Sid": "ReadTheOneModel",
+                    "Effect": "Allow",
+                    "Action": "s3:GetObject",
+                    "Resource": {
+                        "Fn::Sub": "arn:${AWS::Partition}:s3:::${ModelBucket}/${ModelKey}"
                     },
-                    {"Ref": "AWS::NoValue"},
-                ]
-            },
-        ]
+                },
+                {"Ref": "AWS::NoValue"},
+            ]
+        },
     ]
+    assert inline[0][2] == {
+        "Fn::If": [
+            "DecryptModel",
+            {
+                "Sid": "DecryptTheOneModel",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": {"Ref": "ModelKmsKeyArn"},
+                "Condition": {
+                    "StringEquals": {
+                        "kms:ViaService": {"Fn::Sub": "s3.${AWS::Region}.${AWS::URLSuffix}"}
+                    }
+                },
+            },
+            {"Ref": "AWS::NoValue"},
+        ]
+    }
     assert role["ManagedPolicyArns"] == [
         "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
         "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
@@ -145,6 +162,7 @@ def test_function_settings(cfn: dict[str, Any]) -> None:
     assert function["Timeout"] == FUNCTION_TIMEOUT_SECONDS  # what the retry budget assumes
     assert function["Architectures"] == ["x86_64"]
     assert function["TracingConfig"] == {"Mode": "Active"}
+    assert function["EphemeralStorage"] == {"Size": {"Ref": "EphemeralStorageSize"}}
     assert function["LoggingConfig"] == {"LogGroup": {"Ref": "PredictFunctionLogGroup"}}
     assert function["Environment"]["Variables"] == {
         "POWERTOOLS_SERVICE_NAME": "jira-priority",
