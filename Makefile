@@ -127,3 +127,7 @@ evaluate-holdout: | $(VENV)/.installed ## train without PROJECT, evaluate on it 
 .PHONY: bench-cold-start
 bench-cold-start: build $(VENV)/.installed ## cold-start import time of the handler vs import boto3 alone
 	$(BIN)/python -m tests.benchmarks.cold_start
+
+.PHONY: bench-latency
+bench-latency: $(MODEL_DIR)/model.bin ## per-ticket latency: model, predictor, handler, HTTP (ratios)
+	$(BIN)/python -m tests.benchmarks.latency --model $(MODEL_DIR)/model.bin --tickets $(DATA_DIR)/validation.txt
