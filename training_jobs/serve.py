@@ -96,22 +96,24 @@ MISSING_AUTHENTICATION_TOKEN = GatewayResponse(
 REQUEST_TOO_LARGE = GatewayResponse(
     HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request_too_large", "Request Too Long"
 )
+# The rest fall under the template's DEFAULT_4XX / DEFAULT_5XX, whose code is the response type.
+FUNCTION_FAILED = GatewayResponse(HTTPStatus.BAD_GATEWAY, "DEFAULT_5XX", "Internal server error")
+LENGTH_REQUIRED = GatewayResponse(
+    HTTPStatus.LENGTH_REQUIRED, "DEFAULT_4XX", "Send a Content-Length header."
+)
+INVALID_CONTENT_LENGTH = GatewayResponse(
+    HTTPStatus.BAD_REQUEST, "DEFAULT_4XX", "Invalid Content-Length."
+)
 
 
 def _gateway_error(response: GatewayResponse) -> tuple[int, dict[str, str], bytes]:
     """One of the GatewayResponses: ``{"error": {"code", "message"}}``, like the function's."""
     error = {"error": {"code": response.code, "message": response.message}}
-    return _gateway_answer(response.status, json.dumps(error).encode())
-
-
-def _gateway_message(status: HTTPStatus, message: str) -> tuple[int, dict[str, str], bytes]:
-    """A response template.yaml leaves in API Gateway's own ``{"message"}`` shape."""
-    return _gateway_answer(status, json.dumps({"message": message}).encode())
-
-
-def _gateway_answer(status: HTTPStatus, body: bytes) -> tuple[int, dict[str, str], bytes]:
-    headers = {"Content-Type": "application/json", "x-amzn-ErrorType": _error_type(status)}
-    return int(status), headers, body
+    headers = {
+        "Content-Type": "application/json",
+        "x-amzn-ErrorType": _error_type(response.status),
+    }
+    return int(response.status), headers, json.dumps(error).encode()
 
 
 def _error_type(status: HTTPStatus) -> str:
@@ -284,7 +286,7 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
                     status, headers, payload = response_parts(self.gateway.invoke(event))
                 except Exception as exc:  # noqa: BLE001 (what API Gateway does for a crashed function)
                     self.log_error("the function failed: %r", exc)
-                    self._send(*_gateway_message(HTTPStatus.BAD_GATEWAY, "Internal server error"))
+                    self._send(*_gateway_error(FUNCTION_FAILED))
                 else:
                     self._send(status, dict(headers), payload)
 
@@ -304,9 +306,7 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         """The request body, or None after answering the request with an error."""
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             self.close_connection = True
-            self._send(
-                *_gateway_message(HTTPStatus.LENGTH_REQUIRED, "Send a Content-Length header.")
-            )
+            self._send(*_gateway_error(LENGTH_REQUIRED))
             return None
         try:
             length = int(self.headers.get("Content-Length") or 0)
@@ -314,7 +314,7 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             length = -1
         if length < 0:
             self.close_connection = True
-            self._send(*_gateway_message(HTTPStatus.BAD_REQUEST, "Invalid Content-Length."))
+            self._send(*_gateway_error(INVALID_CONTENT_LENGTH))
             return None
         if length > self.gateway.max_body_bytes:
             self.close_connection = True  # the unread body must not be parsed as a request

@@ -239,6 +239,25 @@ def test_an_oversized_body_announced_with_expect_100_is_refused_before_it_is_sen
     }
 
 
+def test_a_chunked_body_is_411_in_the_default_4xx_shape(server: Server) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as client:
+        client.sendall(
+            b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+            + f"x-api-key: {API_KEY}\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+            + b"4\r\ncrash\r\n0\r\n\r\n"
+        )
+        chunks = []
+        while chunk := client.recv(4096):  # the server closes the connection after answering
+            chunks.append(chunk)
+        answer = b"".join(chunks).decode()
+
+    _, _, body = answer.partition("\r\n\r\n")
+    assert answer.startswith("HTTP/1.1 411 ")
+    assert json.loads(body) == {
+        "error": {"code": "DEFAULT_4XX", "message": "Send a Content-Length header."}
+    }
+
+
 def test_concurrent_clients_are_all_answered(server: Server) -> None:
     tickets = [PROBES[p] for p in PROBES] * 8
 
