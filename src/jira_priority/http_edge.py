@@ -97,19 +97,17 @@ def prepare_event(event: dict[str, Any], max_body_bytes: int) -> dict[str, Any]:
             f"{TEXT_MEDIA_TYPE}."
         )
     prepared = dict(event, body=text, isBase64Encoded=False)
-    prepared["headers"] = {
-        **{k: v for k, v in (event.get("headers") or {}).items() if k.lower() != "content-type"},
-        "Content-Type": JSON_MEDIA_TYPE,
-    }
-    prepared["multiValueHeaders"] = {
-        **{
-            k: v
-            for k, v in (event.get("multiValueHeaders") or {}).items()
-            if k.lower() != "content-type"
-        },
-        "Content-Type": [JSON_MEDIA_TYPE],
-    }
+    prepared["headers"] = _with_json_content_type(event.get("headers"), JSON_MEDIA_TYPE)
+    prepared["multiValueHeaders"] = _with_json_content_type(
+        event.get("multiValueHeaders"), [JSON_MEDIA_TYPE]
+    )
     return prepared
+
+
+def _with_json_content_type(headers: dict[str, Any] | None, value: Any) -> dict[str, Any]:
+    """The headers with any Content-Type, whatever its case, replaced by ``value``."""
+    kept = {k: v for k, v in (headers or {}).items() if k.lower() != "content-type"}
+    return {**kept, "Content-Type": value}
 
 
 def _check_nesting(text: str) -> None:
