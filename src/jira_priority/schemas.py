@@ -104,12 +104,16 @@ class Ticket(BaseModel):
         if self.description is not None and self.title is None:
             raise ValueError("'description' goes with 'title'")
 
-    def parts(self) -> tuple[str, str | None]:
-        """The ticket as (title, description) for the normaliser."""
+    def parts(self) -> tuple[str | None, str | None]:
+        """The ticket as (title, description) for the normaliser.
+
+        A whole ``text`` has no known title: it is read as a description, so its
+        words weigh one each and its code blocks are dropped.
+        """
         if self.issue is not None:
             return self.issue.fields.summary, self.issue.fields.description_text()
         if self.text is not None:
-            return self.text, None
+            return None, self.text
         assert self.title is not None  # guaranteed by the validator
         return self.title, self.description
 

