@@ -1,8 +1,10 @@
 """Ticket text in, priorities out: the business logic behind ``POST /predict``.
 
 Normalises every ticket with the same function training used, asks the
-configured predictor, and maps ``__label__N`` back to a priority. It never sees
-an HTTP event and works the same for every backend.
+configured predictor for every label's probability, applies the model's
+post-processing (``jira_priority.postprocessing``), cuts to the client's ``k``
+and maps ``__label__N`` back to a priority. It never sees an HTTP event and
+works the same for every backend.
 """
 
 from __future__ import annotations
@@ -11,8 +13,14 @@ from collections.abc import Sequence
 
 from jira_priority.errors import BadModelResponseError, InvalidRequestError
 from jira_priority.labels import UnknownLabelError, priority_from_label
+from jira_priority.postprocessing import (
+    PostProcessed,
+    PostProcessing,
+    PostProcessingError,
+    rank_without_postprocessing,
+)
 from jira_priority.predictors.base import LabelScore, Predictor
-from jira_priority.schemas import Prediction, RankedPriority, Ticket
+from jira_priority.schemas import MAX_K, Prediction, RankedPriority, Ticket
 from jira_priority.text import normalise_ticket
 
 
@@ -36,30 +44,57 @@ class PriorityClassifier:
             if not text:
                 where = f"tickets.{index}" if batch else "ticket"
                 raise InvalidRequestError(f"{where}: no words to classify")
-        rankings = self.predictor.predict(texts, k)
+        postprocessing = self.predictor.postprocessing()
+        # Every label, so that the post-processing sees the whole distribution; cut to k after.
+        rankings = self.predictor.predict(texts, MAX_K)
         if len(rankings) != len(texts):
             raise BadModelResponseError(
                 f"The model answered {len(rankings)} result(s) for {len(texts)} ticket(s)."
             )
-        return [self._prediction(ranking) for ranking in rankings]
+        return [self._prediction(ranking, k, postprocessing) for ranking in rankings]
 
-    def _prediction(self, ranking: list[LabelScore]) -> Prediction:
+    def _prediction(
+        self, ranking: list[LabelScore], k: int, postprocessing: PostProcessing | None
+    ) -> Prediction:
         if not ranking:
             raise BadModelResponseError("The model answered no label.")
+        processed = _post_process(ranking, k, postprocessing)
         try:
             ranked = [
-                RankedPriority(priority=priority_from_label(label), probability=round(prob, 6))
-                for label, prob in ranking
+                RankedPriority(
+                    priority=priority_from_label(item.label),
+                    probability=round(item.probability, 6),
+                    calibrated_probability=_rounded(item.calibrated_probability),
+                )
+                for item in processed.ranking
             ]
         except UnknownLabelError as exc:
             raise BadModelResponseError(
                 "The model answered a label outside the six priorities."
             ) from exc
-        best_label = ranking[0][0]
         return Prediction(
             priority=ranked[0].priority,
-            label=best_label,
+            label=processed.ranking[0].label,
             probability=ranked[0].probability,
+            calibrated_probability=ranked[0].calibrated_probability,
+            confident=processed.confident,
             ranking=ranked,
             model=self.predictor.model_id,
         )
+
+
+def _post_process(
+    ranking: list[LabelScore], k: int, postprocessing: PostProcessing | None
+) -> PostProcessed:
+    if postprocessing is None:
+        return rank_without_postprocessing(ranking, k)
+    try:
+        return postprocessing.apply(ranking, k)
+    except PostProcessingError as exc:
+        raise BadModelResponseError(
+            "The model answered a label its post-processing does not know."
+        ) from exc
+
+
+def _rounded(value: float | None) -> float | None:
+    return round(value, 6) if value is not None else None

@@ -91,6 +91,41 @@ def locate_model(path: Path, extract_dir: Path) -> Path:
     return path
 
 
+def read_sidecar(source: Path, name: str, max_bytes: int) -> bytes | None:
+    """The file ``name`` that travels with the model in ``source``, or None if there is none.
+
+    Sidecars (post-processing, priority scheme) sit beside model.bin: in the same
+    directory as a model file, in a model directory, or as members of the
+    model.tar.gz (matched by base name, read to memory, never extracted to a path).
+    A sidecar larger than ``max_bytes`` is a ModelFileError.
+    """
+    if source.is_dir():
+        return _read_bounded(source / name, max_bytes)
+    if is_tar_archive(source):
+        try:
+            with tarfile.open(source, "r:*") as tar:
+                for member in tar.getmembers():
+                    if member.isfile() and PurePosixPath(member.name).name == name:
+                        if member.size > max_bytes:
+                            raise ModelFileError(f"{name} in {source.name} is too large")
+                        handle = tar.extractfile(member)
+                        return handle.read(max_bytes + 1) if handle is not None else None
+        except (tarfile.TarError, EOFError) as exc:
+            raise ModelFileError(f"archive {source.name} is not a readable tar file") from exc
+        return None
+    return _read_bounded(source.parent / name, max_bytes)
+
+
+def _read_bounded(path: Path, max_bytes: int) -> bytes | None:
+    if not path.is_file():
+        return None
+    with path.open("rb") as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ModelFileError(f"{path.name} is too large")
+    return data
+
+
 def file_digest(path: Path) -> str:
     """SHA-256 of a file, hex."""
     digest = hashlib.sha256()

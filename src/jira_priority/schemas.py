@@ -149,16 +149,34 @@ class PredictRequest(Ticket):
         return list(self.tickets) if self.tickets is not None else [self]
 
 
+_PROBABILITY = "The model's own probability for this priority (uncalibrated softmax)."
+_CALIBRATED = (
+    "The calibrated probability that this priority is right, fitted on data the model did "
+    "not train on (postprocessing.json); null if the model has no post-processing."
+)
+
+
 class RankedPriority(BaseModel):
     priority: Priority
-    probability: float
+    probability: float = Field(description=_PROBABILITY)
+    calibrated_probability: float | None = Field(description=_CALIBRATED)
 
 
 class Prediction(BaseModel):
-    priority: Priority
+    priority: Priority = Field(
+        description="The predicted priority: the model's top label after the prior correction."
+    )
     label: str = Field(description="The BlazingText label, __label__1 (Optional) .. __label__6.")
-    probability: float
-    ranking: list[RankedPriority]
+    probability: float = Field(description=_PROBABILITY)
+    calibrated_probability: float | None = Field(description=_CALIBRATED)
+    confident: bool | None = Field(
+        description="Whether calibrated_probability reaches the model's confidence threshold, "
+        "chosen on validation data for a stated precision (see the README); null if the model "
+        "has none."
+    )
+    ranking: list[RankedPriority] = Field(
+        description="The k best priorities, in the order of the prior-corrected scores."
+    )
     model: str = Field(description="The endpoint name or model id that answered.")
 
 

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
         default=None, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
     )
     #: model.bin / model.ftz / model.tar.gz as a local path or s3:// URI (backend "embedded").
+    #: With backend "sagemaker", optional: the model.tar.gz the endpoint serves, whose
+    #: postprocessing.json the function applies to the endpoint's answers.
     model_uri: str | None = Field(default=None, min_length=1)
 
     #: Largest accepted request body. Lambda's own limit is 6 MB; one Jira ticket

@@ -49,7 +49,12 @@ def prediction(priority: str, label: str, ranking: list[tuple[str, float]]) -> d
         "priority": priority,
         "label": label,
         "probability": ranking[0][1],
-        "ranking": [{"priority": p, "probability": prob} for p, prob in ranking],
+        "calibrated_probability": None,
+        "confident": None,
+        "ranking": [
+            {"priority": p, "probability": prob, "calibrated_probability": None}
+            for p, prob in ranking
+        ],
         "model": TEST_ENDPOINT,
     }
 

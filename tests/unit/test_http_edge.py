@@ -173,6 +173,9 @@ def test_a_jira_cloud_description_is_read_in_document_order(
         def is_ready(self) -> bool:
             return True
 
+        def postprocessing(self) -> None:
+            return None
+
         def predict(self, texts: list[str], k: int) -> list[list[tuple[str, float]]]:
             seen.extend(texts)
             return [[("__label__4", 0.5)] for _ in texts]

@@ -8,6 +8,7 @@ from numbers import Real
 from typing import Protocol
 
 from jira_priority.errors import BadModelResponseError
+from jira_priority.postprocessing import PostProcessing
 
 #: One ranked alternative as the model gives it: (``__label__N``, probability).
 LabelScore = tuple[str, float]
@@ -33,6 +34,10 @@ class Predictor(Protocol):
         ...
 
     def predict(self, texts: Sequence[str], k: int) -> list[list[LabelScore]]: ...
+
+    def postprocessing(self) -> PostProcessing | None:
+        """The model's fitted post-processing (postprocessing.json), None if it has none."""
+        ...
 
 
 def checked_ranking(pairs: Iterable[tuple[object, object]]) -> list[LabelScore]:

@@ -13,24 +13,11 @@ ships the predict-only ``fasttext-predict`` build, the training tools the full
 
 from __future__ import annotations
 
-import hashlib
 import math
-import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
-
-# Without boto3-stubs installed these imports are untyped; with them the ignore is unused.
-import boto3  # type: ignore[import-untyped, unused-ignore]
-from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
-from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
-    BotoCoreError,
-    ClientError,
-)
 
 from jira_priority.errors import (
     BadModelResponseError,
@@ -38,43 +25,26 @@ from jira_priority.errors import (
     UpstreamUnavailableError,
 )
 from jira_priority.model_files import ModelFileError, file_digest, locate_model
+from jira_priority.model_source import (
+    MODEL_CACHE_DIR,
+    artifact_name,
+    cache_dir_for,
+    local_source,
+    s3_client,
+    split_s3_uri,
+)
+from jira_priority.postprocessing import PostProcessing, read_postprocessing
 from jira_priority.predictors.base import LabelScore, checked_ranking
 from jira_priority.settings import Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+__all__ = ["MODEL_CACHE_DIR", "EmbeddedPredictor", "s3_client"]
+
 #: After a failed load, requests fail fast for this long before loading is retried,
 #: so a missing model does not turn every request into an S3 download.
 RETRY_LOAD_AFTER_SECONDS = 30.0
-#: Where downloaded and extracted models go: /tmp is the only writable place in Lambda.
-MODEL_CACHE_DIR = Path(tempfile.gettempdir()) / "jira-priority-models"
-
-
-@lru_cache(maxsize=1)
-def s3_client() -> S3Client:
-    """One S3 client per execution environment.
-
-    The model is fetched during the first request, so the download shares the
-    SageMaker call's budget: 2 attempts x (2 s connect + 8 s without a byte)
-    + 1 s backoff = 21 s at worst, inside the function's 25 s. read_timeout
-    bounds the wait for each chunk, not the whole transfer.
-    """
-    config = Config(
-        connect_timeout=2,
-        read_timeout=8,
-        retries={"mode": "standard", "total_max_attempts": 2},
-    )
-    client: S3Client = boto3.client("s3", config=config)
-    return client
-
-
-def _split_s3_uri(uri: str) -> tuple[str, str]:
-    parts = urlsplit(uri)
-    key = parts.path.lstrip("/")
-    if parts.scheme != "s3" or not parts.netloc or not key or key.endswith("/"):
-        raise ValueError(f"not an s3://bucket/key URI of a file: {uri!r}")
-    return parts.netloc, key
 
 
 def _import_fasttext() -> Any:
@@ -93,13 +63,14 @@ class EmbeddedPredictor:
         self._is_s3 = model_uri.startswith("s3://")
         if self._is_s3:
             try:
-                _split_s3_uri(model_uri)
+                split_s3_uri(model_uri)
             except ValueError as exc:  # fail at start-up on a malformed URI
                 raise ConfigurationError(f"MODEL_URI: {exc}") from exc
         self._s3 = s3_client
         self._lock = threading.Lock()
         self._model: Any = None
         self._digest: str | None = None
+        self._postprocessing: PostProcessing | None = None
         self._failed_at: float | None = None
 
     @classmethod
@@ -110,7 +81,7 @@ class EmbeddedPredictor:
     @property
     def model_id(self) -> str:
         """The model file's name and, once loaded, its digest; never the bucket or the path."""
-        name = Path(urlsplit(self._model_uri).path if self._is_s3 else self._model_uri).name
+        name = artifact_name(self._model_uri)
         if self._digest is None:
             return name
         return f"{name}@sha256:{self._digest[:12]}"
@@ -122,6 +93,11 @@ class EmbeddedPredictor:
         except UpstreamUnavailableError:
             return False
         return True
+
+    def postprocessing(self) -> PostProcessing | None:
+        """The model's postprocessing.json (loaded with the model), or None if it has none."""
+        self._loaded_model()
+        return self._postprocessing
 
     def predict(self, texts: Sequence[str], k: int) -> list[list[LabelScore]]:
         model = self._loaded_model()
@@ -157,28 +133,18 @@ class EmbeddedPredictor:
                     retry_after=math.ceil(RETRY_LOAD_AFTER_SECONDS - waited)
                 )
             try:
-                path = self._local_model_file()
+                cache = cache_dir_for(self._model_uri, MODEL_CACHE_DIR)
+                source = local_source(self._model_uri, cache, self._s3)
+                path = locate_model(source, cache / "extracted")
+                postprocessing = read_postprocessing(source)
                 model = _import_fasttext().load_model(str(path))
                 digest = file_digest(path)
             except (ModelFileError, ImportError, ValueError, RuntimeError, OSError) as exc:
+                # PostProcessingError is a ValueError: a damaged sidecar is a damaged model.
                 self._failed_at = time.monotonic()
                 raise UpstreamUnavailableError(retry_after=int(RETRY_LOAD_AFTER_SECONDS)) from exc
             self._digest = digest
+            self._postprocessing = postprocessing
             self._model = model
             self._failed_at = None
             return model
-
-    def _local_model_file(self) -> Path:
-        """The model file on local disk, downloading and extracting it as needed."""
-        cache = MODEL_CACHE_DIR / hashlib.sha256(self._model_uri.encode()).hexdigest()[:16]
-        if not self._is_s3:
-            return locate_model(Path(self._model_uri).expanduser(), cache / "extracted")
-        bucket, key = _split_s3_uri(self._model_uri)
-        cache.mkdir(parents=True, exist_ok=True)
-        download = cache / "download"
-        client = self._s3 if self._s3 is not None else s3_client()
-        try:
-            client.download_file(bucket, key, str(download))
-        except (ClientError, BotoCoreError) as exc:
-            raise ModelFileError(f"cannot download {self._model_uri}: {exc}") from exc
-        return locate_model(download, cache / "extracted")

@@ -10,6 +10,9 @@ this module knows botocore.
 from __future__ import annotations
 
 import json
+import math
+import threading
+import time
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -36,10 +39,14 @@ from jira_priority.errors import (
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
+from jira_priority.model_files import ModelFileError
+from jira_priority.model_source import MODEL_CACHE_DIR, cache_dir_for, local_source, split_s3_uri
+from jira_priority.postprocessing import PostProcessing, read_postprocessing
 from jira_priority.predictors.base import LabelScore, checked_ranking
 from jira_priority.settings import Settings
 
 if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_sagemaker_runtime import SageMakerRuntimeClient
 
 JSON = "application/json"
@@ -57,6 +64,8 @@ _UNAVAILABLE = {
 
 
 _FIELDS = Settings.model_fields
+#: After a failed read of the model's sidecars, requests fail fast for this long.
+RETRY_SIDECARS_AFTER_SECONDS = 30.0
 
 
 @lru_cache(maxsize=4)
@@ -87,9 +96,27 @@ def runtime_client(
 class SageMakerPredictor:
     backend = "sagemaker"
 
-    def __init__(self, endpoint_name: str, client: SageMakerRuntimeClient | None = None) -> None:
+    def __init__(
+        self,
+        endpoint_name: str,
+        client: SageMakerRuntimeClient | None = None,
+        model_uri: str | None = None,
+        s3_client: S3Client | None = None,
+    ) -> None:
+        """``model_uri``: the model.tar.gz the endpoint serves, read for its postprocessing.json."""
         self._endpoint_name = endpoint_name
         self._client = client if client is not None else runtime_client()
+        if model_uri is not None and model_uri.startswith("s3://"):
+            try:
+                split_s3_uri(model_uri)
+            except ValueError as exc:  # fail at start-up on a malformed URI
+                raise ConfigurationError(f"MODEL_URI: {exc}") from exc
+        self._model_uri = model_uri
+        self._s3 = s3_client
+        self._lock = threading.Lock()
+        self._postprocessing: PostProcessing | None = None
+        self._sidecars_read = model_uri is None
+        self._failed_at: float | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SageMakerPredictor:
@@ -99,7 +126,7 @@ class SageMakerPredictor:
             settings.sagemaker_read_timeout_seconds,
             settings.sagemaker_max_attempts,
         )
-        return cls(settings.sagemaker_endpoint_name, client)
+        return cls(settings.sagemaker_endpoint_name, client, model_uri=settings.model_uri)
 
     @property
     def model_id(self) -> str:
@@ -109,6 +136,32 @@ class SageMakerPredictor:
         # Readiness of the endpoint itself would need DescribeEndpoint, which the
         # function is deliberately not allowed to call; configured means ready.
         return True
+
+    def postprocessing(self) -> PostProcessing | None:
+        """The postprocessing.json of MODEL_URI, read once; None without MODEL_URI or the file."""
+        if self._sidecars_read:
+            return self._postprocessing
+        with self._lock:
+            if self._sidecars_read:
+                return self._postprocessing
+            if self._failed_at is not None:
+                waited = time.monotonic() - self._failed_at
+                if waited < RETRY_SIDECARS_AFTER_SECONDS:
+                    raise UpstreamUnavailableError(
+                        retry_after=math.ceil(RETRY_SIDECARS_AFTER_SECONDS - waited)
+                    )
+            assert self._model_uri is not None  # _sidecars_read is True without one
+            try:
+                cache = cache_dir_for(self._model_uri, MODEL_CACHE_DIR)
+                source = local_source(self._model_uri, cache, self._s3)
+                self._postprocessing = read_postprocessing(source)
+            except (ModelFileError, ValueError, OSError) as exc:
+                self._failed_at = time.monotonic()
+                raise UpstreamUnavailableError(
+                    retry_after=int(RETRY_SIDECARS_AFTER_SECONDS)
+                ) from exc
+            self._sidecars_read = True
+            return self._postprocessing
 
     def predict(self, texts: Sequence[str], k: int) -> list[list[LabelScore]]:
         payload = json.dumps({"instances": list(texts), "configuration": {"k": k}})
