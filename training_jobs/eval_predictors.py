@@ -37,7 +37,9 @@ from jira_priority.labels import (
     priority_from_label,
     priority_from_name,
 )
+from jira_priority.postprocessing import PostProcessingError, post_process
 from jira_priority.predictors.base import Predictor
+from jira_priority.schemas import MAX_K
 from jira_priority.text import normalise_ticket
 
 #: The HTTP API accepts at most this many tickets per request.
@@ -75,7 +77,7 @@ _RETRYABLE_SERVICE_ERRORS = (UpstreamThrottledError, UpstreamUnavailableError, U
 
 
 class PredictorRanker:
-    """Any ``jira_priority`` predictor, fed the normalised text like the Lambda feeds it."""
+    """Any ``jira_priority`` predictor, fed and post-processed like the Lambda does it."""
 
     max_batch: int | None = None
 
@@ -86,7 +88,8 @@ class PredictorRanker:
     def rank(self, tickets: Sequence[TicketText], k: int) -> list[Ranking]:
         texts = [normalise_ticket(title, description) for title, description in tickets]
         try:
-            answers = self._predictor.predict(texts, k)
+            postprocessing = self._predictor.postprocessing()
+            answers = self._predictor.predict(texts, MAX_K)
         except _RETRYABLE_SERVICE_ERRORS as exc:
             raise RetryableError(exc.public_message, retry_after=exc.retry_after) from exc
         except ServiceError as exc:
@@ -95,8 +98,14 @@ class PredictorRanker:
             raise PredictionError(f"the predictor answered {len(answers)} for {len(texts)} tickets")
         self.description["model"] = self._predictor.model_id
         try:
-            return [[priority_from_label(label) for label, _ in answer] for answer in answers]
-        except UnknownLabelError as exc:
+            return [
+                [
+                    priority_from_label(item.label)
+                    for item in post_process(answer, k, postprocessing).ranking
+                ]
+                for answer in answers
+            ]
+        except (UnknownLabelError, PostProcessingError) as exc:
             raise PredictionError(str(exc)) from exc
 
 

@@ -12,8 +12,13 @@ without improvement) with one difference: fastText cannot resume training,
 so the candidate for N epochs is a fresh run of N epochs (its learning rate
 decays to zero over those N). The best candidate is kept.
 
-Outputs in ``--output-dir``: ``model.bin``, optionally ``model.ftz``
-(quantised), and ``training.json`` (settings, data, timings, sizes and
+Unless ``--calibration-fraction 0``, a stratified share of the training lines
+is held out of training and the model's post-processing (prior correction,
+temperature, confidence threshold; ``training_jobs.modelling.postprocessing``)
+is fitted on it and written as ``postprocessing.json`` beside ``model.bin``.
+
+Outputs in ``--output-dir``: ``model.bin``, ``postprocessing.json``, optionally
+``model.ftz`` (quantised), and ``training.json`` (settings, data, timings, sizes and
 validation metrics beside the majority-class baseline, both as
 ``training_jobs.metrics`` computes them for ``evaluate``).
 """
@@ -33,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from jira_priority.labels import Priority, UnknownLabelError, priority_from_label
+from jira_priority.postprocessing import FILE_NAME as POSTPROCESSING_FILE
+from jira_priority.postprocessing import PostProcessing
 from training_jobs.console import doc_summary, fail, say
 from training_jobs.datasets import DatasetError, PreparedExample, file_sha256, read_prepared
 from training_jobs.hyperparameters import (
@@ -41,6 +48,7 @@ from training_jobs.hyperparameters import (
     hyperparameters_from_args,
 )
 from training_jobs.metrics import Metrics, compute_metrics, majority_baseline
+from training_jobs.modelling import postprocessing as fitting
 
 DEFAULT_DATA_DIR = Path("build/data")
 DEFAULT_OUTPUT_DIR = Path("artifacts/model")
@@ -99,9 +107,19 @@ def predict_priorities(model: Any, texts: Sequence[str]) -> list[Priority]:
         raise TrainingError(f"the model answered an {exc}") from exc
 
 
-def validation_metrics(model: Any, validation: Sequence[PreparedExample]) -> Metrics:
-    """The figures of ``training_jobs.metrics`` for the model on the validation lines."""
-    predicted = predict_priorities(model, [example.text for example in validation])
+def validation_metrics(
+    model: Any, validation: Sequence[PreparedExample], postprocessing: PostProcessing | None = None
+) -> Metrics:
+    """The figures of ``training_jobs.metrics`` for the model on the validation lines.
+
+    With ``postprocessing``, the answers are the post-processed ones the service gives.
+    """
+    texts = [example.text for example in validation]
+    if postprocessing is None:
+        predicted = predict_priorities(model, texts)
+    else:
+        labels = fitting.post_processed_labels(model, texts, postprocessing)
+        predicted = [priority_from_label(label) for label in labels]
     return compute_metrics([example.priority for example in validation], [(p,) for p in predicted])
 
 
@@ -207,16 +225,57 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     if not train_counts:
         raise TrainingError(f"{train_path} has no training lines")
     validation = list(read_prepared(validation_path)) if validation_path else []
+    output_dir.mkdir(parents=True, exist_ok=True)
+    file_counts = train_counts
+    fit_path = train_path
+    calibration: list[PreparedExample] = []
+    if args.calibration_fraction > 0:
+        kept, calibration = fitting.hold_out_for_calibration(
+            list(read_prepared(train_path)), args.calibration_fraction, args.seed
+        )
+        fit_path = output_dir / "train-without-calibration.txt"
+        fit_path.write_text("".join(f"{e.label} {e.text}\n" for e in kept), encoding="utf-8")
+        train_counts = Counter(example.label for example in kept)
     say(
         f"training on {sum(train_counts.values())} lines of {train_path}"
+        + (f" ({len(calibration)} held out to calibrate)" if calibration else "")
         + (f", validating on {len(validation)} of {validation_path}" if validation_path else "")
     )
     started = time.perf_counter()
-    best, log = train_candidates(
-        train_path, validation, hp, seed=args.seed, threads=args.threads, verbose=args.verbose
-    )
+    try:
+        best, log = train_candidates(
+            fit_path, validation, hp, seed=args.seed, threads=args.threads, verbose=args.verbose
+        )
+    finally:
+        if fit_path != train_path:
+            fit_path.unlink(missing_ok=True)
     training_seconds = time.perf_counter() - started
-    output_dir.mkdir(parents=True, exist_ok=True)
+    postprocessing_path = output_dir / POSTPROCESSING_FILE
+    postprocessing: PostProcessing | None = None
+    calibration_report: dict[str, Any] | None = None
+    if calibration:
+        labels = [str(label) for label in best.model.get_labels()]
+        fitted = fitting.fit(
+            fitting.probability_matrix(best.model, [e.text for e in calibration], labels),
+            [example.label for example in calibration],
+            labels,
+            train_counts,
+            target_precision=args.target_precision,
+        )
+        postprocessing = fitted.postprocessing
+        calibration_report = fitted.report
+        partial_pp = output_dir / (POSTPROCESSING_FILE + ".part")
+        partial_pp.write_text(
+            postprocessing.to_json({"fitted_on": {"tickets": len(calibration), **fitted.report}}),
+            encoding="utf-8",
+        )
+        partial_pp.replace(postprocessing_path)
+        say(
+            f"wrote {postprocessing_path}: prior weight {postprocessing.prior_weight}, "
+            f"temperature {postprocessing.temperature}"
+        )
+    elif postprocessing_path.exists():
+        postprocessing_path.unlink()  # an old file would not match this model.bin
     model_path = output_dir / "model.bin"
     partial = output_dir / "model.bin.part"
     best.model.save_model(str(partial))
@@ -227,7 +286,9 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     models: dict[str, Any] = {"model.bin": measure_serving(model_path, texts)}
     evaluation: dict[str, Any] = {}
     if validation:
-        evaluation["model.bin"] = validation_metrics(best.model, validation).as_dict()
+        evaluation["model.bin"] = validation_metrics(
+            best.model, validation, postprocessing
+        ).as_dict()
         evaluation["majority_baseline"] = majority_baseline(
             [example.priority for example in validation]
         ).as_dict()
@@ -253,7 +314,9 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         )
         models["model.ftz"] = measure_serving(quantised_path, texts)
         if validation:
-            evaluation["model.ftz"] = validation_metrics(best.model, validation).as_dict()
+            evaluation["model.ftz"] = validation_metrics(
+                best.model, validation, postprocessing
+            ).as_dict()
     elif quantised_path.exists():
         quantised_path.unlink()  # an old .ftz would not match this model.bin
 
@@ -268,8 +331,10 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             "train": {
                 "path": str(train_path),
                 "sha256": file_sha256(train_path),
-                "lines": sum(train_counts.values()),
-                "labels": dict(sorted(train_counts.items())),
+                "lines": sum(file_counts.values()),
+                "labels": dict(sorted(file_counts.items())),
+                "trained_on": sum(train_counts.values()),
+                "held_out_to_calibrate": len(calibration),
             },
             "validation": (
                 {
@@ -281,6 +346,12 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
                 else None
             ),
         },
+        "calibration": (
+            {"fraction": args.calibration_fraction, **calibration_report}
+            if calibration_report
+            else None
+        ),
+        "postprocessing": postprocessing.as_dict() if postprocessing else None,
         "epochs_trained": best.epochs,
         "candidates": log,
         "training_seconds": round(training_seconds, 2),
@@ -369,6 +440,20 @@ def register(subparsers: Any) -> None:
         type=int,
         default=100_000,
         help="words and n-grams kept in model.ftz (0 keeps all; default: 100000)",
+    )
+    parser.add_argument(
+        "--calibration-fraction",
+        type=float,
+        default=0.15,
+        help="share of each priority's training lines held out to fit postprocessing.json "
+        "(prior correction, temperature, confidence threshold); 0 for none (default: 0.15)",
+    )
+    parser.add_argument(
+        "--target-precision",
+        type=float,
+        default=fitting.DEFAULT_TARGET_PRECISION,
+        help="how often a 'confident' answer must be right on the calibration lines "
+        f"(default: {fitting.DEFAULT_TARGET_PRECISION})",
     )
     parser.add_argument("--verbose", action="store_true", help="show fastText's own progress lines")
     add_hyperparameter_arguments(parser)

@@ -17,7 +17,7 @@ from jira_priority.postprocessing import (
     PostProcessed,
     PostProcessing,
     PostProcessingError,
-    rank_without_postprocessing,
+    post_process,
 )
 from jira_priority.predictors.base import LabelScore, Predictor
 from jira_priority.schemas import MAX_K, Prediction, RankedPriority, Ticket
@@ -86,10 +86,8 @@ class PriorityClassifier:
 def _post_process(
     ranking: list[LabelScore], k: int, postprocessing: PostProcessing | None
 ) -> PostProcessed:
-    if postprocessing is None:
-        return rank_without_postprocessing(ranking, k)
     try:
-        return postprocessing.apply(ranking, k)
+        return post_process(ranking, k, postprocessing)
     except PostProcessingError as exc:
         raise BadModelResponseError(
             "The model answered a label its post-processing does not know."

@@ -192,6 +192,15 @@ def read_postprocessing(source: Path) -> PostProcessing | None:
     return PostProcessing.from_json(raw) if raw is not None else None
 
 
+def post_process(
+    ranking: Sequence[tuple[str, float]], k: int, postprocessing: PostProcessing | None
+) -> PostProcessed:
+    """A backend's answer for every label, post-processed (or not, without a file), cut to k."""
+    if postprocessing is None:
+        return rank_without_postprocessing(ranking, k)
+    return postprocessing.apply(ranking, k)
+
+
 def rank_without_postprocessing(ranking: Sequence[tuple[str, float]], k: int) -> PostProcessed:
     """A model without postprocessing.json: the model's own order, nothing calibrated."""
     ordered = sorted(ranking, key=lambda pair: pair[1], reverse=True)[:k]

@@ -62,7 +62,7 @@ def test_answer_over_http(fake: FakeEndpoint, lambda_context: Any) -> None:
     assert request["path"] == f"/endpoints/{TEST_ENDPOINT}/invocations"
     assert request["content_type"] == "application/json"
     assert request["accept"] == "application/json"
-    assert json.loads(request["body"])["configuration"] == {"k": 3}
+    assert json.loads(request["body"])["configuration"] == {"k": 6}  # all labels, cut after
 
 
 def test_read_timeout_is_504_well_within_29_seconds(

@@ -92,6 +92,9 @@ class FakePredictor:
     def is_ready(self) -> bool:
         return True
 
+    def postprocessing(self):
+        return None
+
     def predict(self, texts, k):
         self.calls.append((list(texts), k))
         if self.fail_with:
@@ -183,8 +186,8 @@ def test_predictor_ranker_sends_normalised_text_and_maps_labels_to_priorities():
     rankings = ranker.rank([("NPE in {code}Foo.bar(){code}", "See https://x.y/z")], 2)
 
     assert rankings == [[BLO, MAJ]]
-    assert fake.calls == [
-        ([normalise_ticket("NPE in {code}Foo.bar(){code}", "See https://x.y/z")], 2)
+    assert fake.calls == [  # every label asked for, cut to k after post-processing
+        ([normalise_ticket("NPE in {code}Foo.bar(){code}", "See https://x.y/z")], 6)
     ]
     assert ranker.description["model"] == "fake-model"
 
@@ -522,7 +525,7 @@ def test_sagemaker_ranker_invokes_the_endpoint_with_normalised_instances():
     expected_body = json.dumps(
         {
             "instances": [normalise_ticket(*ticket) for ticket in tickets],
-            "configuration": {"k": 2},
+            "configuration": {"k": 6},
         }
     ).encode()
     stubber.add_response(

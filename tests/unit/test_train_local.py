@@ -14,6 +14,7 @@ from training_jobs.metrics import compute_metrics, majority_baseline
 from training_jobs.train_local import fasttext_arguments
 
 from jira_priority.labels import Priority, priority_from_label
+from jira_priority.postprocessing import FILE_NAME, PostProcessing
 from tests.fixtures_model import PROBES, synthetic_lines, write_lines
 
 TINY = ["--vector-dim", "8", "--buckets", "1000", "--min-count", "1", "--word-ngrams", "1"]
@@ -206,3 +207,29 @@ def test_without_validation_it_trains_and_reports_no_metrics(
 
     assert code == 0
     assert report(tmp_path, "m")["validation"] == {}
+
+
+def test_postprocessing_is_fitted_on_held_out_training_lines(
+    tmp_path: Path, data: tuple[Path, Path]
+) -> None:
+    assert train(tmp_path, data, "--epochs", "15", "--calibration-fraction", "0.2") == 0
+
+    result = report(tmp_path)
+    assert result["data"]["train"]["held_out_to_calibrate"] == 40
+    assert result["data"]["train"]["trained_on"] == 160
+    written = PostProcessing.from_json((tmp_path / "model" / FILE_NAME).read_bytes())
+    assert result["postprocessing"] == written.as_dict()
+    assert written.confidence is not None
+    assert not (tmp_path / "model" / "train-without-calibration.txt").exists()
+
+
+def test_no_calibration_fraction_removes_an_old_postprocessing_file(
+    tmp_path: Path, data: tuple[Path, Path]
+) -> None:
+    assert train(tmp_path, data) == 0
+    assert (tmp_path / "model" / FILE_NAME).exists()
+
+    assert train(tmp_path, data, "--calibration-fraction", "0") == 0
+
+    assert not (tmp_path / "model" / FILE_NAME).exists()
+    assert report(tmp_path)["postprocessing"] is None

@@ -1,0 +1,1 @@
+"""Evaluation: what can be scored, metrics, calibration, reports, plots."""

@@ -1,0 +1,1 @@
+"""Modelling: BlazingText hyperparameters, local training, post-processing, packaging."""

@@ -1,0 +1,211 @@
+"""Fitting ``postprocessing.json`` on data the model did not train on.
+
+The served model's corrections (``jira_priority.postprocessing``) are fitted
+here, in this order, all on the same calibration tickets:
+
+1. the prior weight: the one ``alpha`` (grid 0 .. 1.5) whose corrected argmax
+   ``log p - alpha * log prior`` gives the best macro-F1;
+2. the temperature: ``softmax(log p / T)`` with the smallest negative
+   log-likelihood of the true priority (bounded scalar search over log T);
+3. the confidence threshold: the lowest calibrated top probability at which the
+   answers at or above it are right at least ``target_precision`` of the time
+   (the largest coverage that keeps that precision).
+
+The final figures are computed by the serving module itself, so what is fitted
+is exactly what answers.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from jira_priority.postprocessing import (
+    PROBABILITY_FLOOR,
+    Confidence,
+    PostProcessing,
+)
+from training_jobs.datasets import PreparedExample
+from training_jobs.evaluation.calibration import expected_calibration_error
+
+#: Prior weights tried: 0 (no correction) to 1.5 in steps of 0.05.
+PRIOR_WEIGHTS = tuple(round(0.05 * step, 2) for step in range(31))
+#: Default precision the confidence flag promises on calibration data.
+DEFAULT_TARGET_PRECISION = 0.7
+#: Fewest confident calibration tickets a threshold may rest on.
+MIN_CONFIDENT = 30
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+def probability_matrix(model: Any, texts: Sequence[str], labels: Sequence[str]) -> FloatArray:
+    """Every label's probability for each text (rows) from a fastText model, in ``labels`` order."""
+    index = {label: i for i, label in enumerate(labels)}
+    matrix = np.zeros((len(texts), len(labels)))
+    for row, text in enumerate(texts):
+        answered, probabilities = model.predict(" ".join(text.split()), k=-1)
+        for label, probability in zip(answered, probabilities, strict=True):
+            matrix[row, index[str(label)]] = probability
+    return matrix
+
+
+def macro_f1(truth: IntArray, predicted: IntArray) -> float:
+    """Macro-F1 over the classes present in ``truth`` (the project's convention)."""
+    from sklearn.metrics import f1_score
+
+    present = np.unique(truth)
+    return float(f1_score(truth, predicted, labels=present, average="macro", zero_division=0))
+
+
+def fit_prior_weight(log_p: FloatArray, log_prior: FloatArray, truth: IntArray) -> float:
+    best_weight, best_f1 = 0.0, -1.0
+    for weight in PRIOR_WEIGHTS:
+        score = macro_f1(truth, (log_p - weight * log_prior).argmax(axis=1))
+        if score > best_f1 + 1e-12:
+            best_weight, best_f1 = weight, score
+    return best_weight
+
+
+def _softmax(z: FloatArray) -> FloatArray:
+    shifted = np.exp(z - z.max(axis=1, keepdims=True))
+    result: FloatArray = shifted / shifted.sum(axis=1, keepdims=True)
+    return result
+
+
+def fit_temperature(log_p: FloatArray, truth: IntArray) -> float:
+    from scipy.optimize import minimize_scalar
+
+    rows = np.arange(len(truth))
+
+    def nll(log_t: float) -> float:
+        calibrated = _softmax(log_p / math.exp(log_t))
+        return float(-np.log(calibrated[rows, truth] + 1e-12).mean())
+
+    result = minimize_scalar(nll, bounds=(math.log(0.05), math.log(20.0)), method="bounded")
+    return round(math.exp(float(result.x)), 4)
+
+
+def choose_threshold(
+    confidence: Sequence[float], correct: Sequence[bool], target_precision: float
+) -> Confidence:
+    """The lowest threshold whose confident answers reach ``target_precision``.
+
+    Among thresholds at the observed confidences, the one with the largest
+    coverage whose precision is at least the target, resting on at least
+    MIN_CONFIDENT tickets; none qualifies: threshold 1.0 (hardly ever confident).
+    """
+    order = sorted(range(len(confidence)), key=lambda i: confidence[i], reverse=True)
+    best: Confidence | None = None
+    right = 0
+    for taken, i in enumerate(order, start=1):
+        right += bool(correct[i])
+        is_last_of_tie = taken == len(order) or confidence[order[taken]] < confidence[i]
+        if taken >= MIN_CONFIDENT and is_last_of_tie and right / taken >= target_precision:
+            best = Confidence(
+                threshold=round(confidence[i], 6),
+                target_precision=target_precision,
+                coverage=round(taken / len(order), 4),
+                precision=round(right / taken, 4),
+            )
+    if best is None:
+        return Confidence(
+            threshold=1.0, target_precision=target_precision, coverage=0.0, precision=0.0
+        )
+    return best
+
+
+@dataclass(frozen=True)
+class Fitted:
+    postprocessing: PostProcessing
+    #: Figures on the calibration tickets, before and after.
+    report: dict[str, Any]
+
+
+def fit(
+    probabilities: FloatArray,
+    truth_labels: Sequence[str],
+    labels: Sequence[str],
+    train_counts: Mapping[str, int],
+    target_precision: float = DEFAULT_TARGET_PRECISION,
+) -> Fitted:
+    """Fit the three corrections on calibration rows (``probabilities`` x ``labels``)."""
+    if not 0 < target_precision < 1:
+        raise ValueError("the target precision must be between 0 and 1")
+    index = {label: i for i, label in enumerate(labels)}
+    truth = np.array([index[label] for label in truth_labels], dtype=np.int64)
+    counts = np.array([train_counts.get(label, 0) + 1 for label in labels], dtype=np.float64)
+    log_prior = np.log(counts / counts.sum())
+    log_p = np.log(np.maximum(probabilities, PROBABILITY_FLOOR))
+    weight = fit_prior_weight(log_p, log_prior, truth)
+    temperature = fit_temperature(log_p, truth)
+    unfinished = PostProcessing(
+        labels=tuple(labels),
+        log_prior=tuple(round(float(v), 6) for v in log_prior),
+        prior_weight=weight,
+        temperature=temperature,
+    )
+    chosen, confidence = [], []
+    for row in probabilities:
+        answer = unfinished.apply(list(zip(labels, row.tolist(), strict=True)), k=1).ranking[0]
+        chosen.append(index[answer.label])
+        confidence.append(float(answer.calibrated_probability or 0.0))
+    correct = [c == t for c, t in zip(chosen, truth.tolist(), strict=True)]
+    threshold = choose_threshold(confidence, correct, target_precision)
+    fitted = PostProcessing(
+        labels=unfinished.labels,
+        log_prior=unfinished.log_prior,
+        prior_weight=weight,
+        temperature=temperature,
+        confidence=threshold,
+    )
+    raw = probabilities.argmax(axis=1)
+    report = {
+        "tickets": len(truth),
+        "macro_f1_before": round(macro_f1(truth, raw), 4),
+        "macro_f1_after": round(macro_f1(truth, np.array(chosen, dtype=np.int64)), 4),
+        "ece_before": round(expected_calibration_error(probabilities.max(axis=1), raw == truth), 4),
+        "ece_after": round(expected_calibration_error(np.array(confidence), np.array(correct)), 4),
+    }
+    return Fitted(fitted, report)
+
+
+def hold_out_for_calibration(
+    examples: Sequence[PreparedExample], fraction: float, seed: int
+) -> tuple[list[PreparedExample], list[PreparedExample]]:
+    """(to train on, to calibrate on): ``fraction`` of each label's examples, seeded."""
+    if not 0 <= fraction < 1:
+        raise ValueError("the calibration fraction must be in [0, 1)")
+    rng = random.Random(seed)
+    by_label: dict[str, list[PreparedExample]] = defaultdict(list)
+    for example in examples:
+        by_label[example.label].append(example)
+    train: list[PreparedExample] = []
+    calibration: list[PreparedExample] = []
+    for label in sorted(by_label):
+        members = by_label[label]
+        rng.shuffle(members)
+        taken = min(round(len(members) * fraction), len(members) - 1)
+        calibration.extend(members[:taken])
+        train.extend(members[taken:])
+    rng.shuffle(train)  # fastText's SGD reads the file in order
+    return train, calibration
+
+
+def post_processed_labels(
+    model: Any, texts: Sequence[str], postprocessing: PostProcessing
+) -> list[str]:
+    """The top label of each text after post-processing, as the service answers it."""
+    labels = postprocessing.labels
+    matrix = probability_matrix(model, texts, labels)
+    return [
+        postprocessing.apply(list(zip(labels, row.tolist(), strict=True)), k=1).ranking[0].label
+        for row in matrix
+    ]
