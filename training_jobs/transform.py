@@ -8,6 +8,11 @@ on the model ``deploy`` created. BlazingText answers one
 ``{"label": [...], "prob": [...]}`` line per input line, in order; those
 become a CSV with the predicted priority next to each ticket.
 
+Every line asks for all labels' probabilities; with ``--postprocessing`` (the
+model's directory, model.tar.gz or postprocessing.json) the answers are
+post-processed exactly as the Lambda post-processes them
+(``jira_priority.postprocessing``), then cut to ``--top-k``.
+
 ``--no-wait`` leaves the job running; ``--collect JOB`` later turns its
 output into the CSV (from the same input file).
 """
@@ -23,6 +28,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jira_priority.labels import UnknownLabelError, priority_from_label
+from jira_priority.model_files import ModelFileError
+from jira_priority.postprocessing import (
+    PostProcessing,
+    PostProcessingError,
+    post_process,
+    read_postprocessing,
+)
+from jira_priority.schemas import MAX_K
 from jira_priority.text import normalise_ticket
 from training_jobs.aws import (
     ApiCall,
@@ -65,6 +78,8 @@ CSV_COLUMNS = (
     "predicted_label",
     "probability",
     "ranking",
+    "calibrated_probability",
+    "confident",
 )
 
 
@@ -85,8 +100,11 @@ def read_input_tickets(path: Path) -> list[Ticket]:
     return tickets
 
 
-def batch_input(tickets: Sequence[Ticket], k: int) -> bytes:
-    """BlazingText's batch transform input: one normalised ticket per JSON line."""
+def batch_input(tickets: Sequence[Ticket], k: int = MAX_K) -> bytes:
+    """BlazingText's batch transform input: one normalised ticket per JSON line.
+
+    ``k`` is every label by default: post-processing needs the whole distribution.
+    """
     lines = (
         json.dumps({"source": normalise_ticket(t.title, t.description), "k": k}) for t in tickets
     )
@@ -97,6 +115,7 @@ def batch_input(tickets: Sequence[Ticket], k: int) -> bytes:
 class Ranked:
     label: str
     probability: float
+    calibrated_probability: float | None = None
 
     @property
     def priority(self) -> str:
@@ -128,13 +147,38 @@ def parse_batch_output(data: bytes, expected: int) -> list[list[Ranked]]:
     return rankings
 
 
+def post_processed(
+    rankings: Sequence[list[Ranked]], k: int, postprocessing: PostProcessing | None
+) -> list[tuple[list[Ranked], bool | None]]:
+    """Each ranking post-processed like the Lambda does it and cut to ``k``, with its flag."""
+    result = []
+    for ranking in rankings:
+        try:
+            done = post_process([(r.label, r.probability) for r in ranking], k, postprocessing)
+        except PostProcessingError as error:
+            raise ToolError(f"the job's labels do not match the post-processing: {error}") from None
+        result.append(
+            ([Ranked(r.label, r.probability, r.calibrated_probability) for r in done.ranking],
+             done.confident)
+        )  # fmt: skip
+    return result
+
+
+def _optional(value: float | bool | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return f"{value:.4f}"
+
+
 def write_predictions(
-    path: Path, tickets: Sequence[Ticket], rankings: Sequence[list[Ranked]]
+    path: Path, tickets: Sequence[Ticket], answers: Sequence[tuple[list[Ranked], bool | None]]
 ) -> None:
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
         writer.writerow(CSV_COLUMNS)
-        for ticket, ranking in zip(tickets, rankings, strict=True):
+        for ticket, (ranking, confident) in zip(tickets, answers, strict=True):
             best = ranking[0]
             writer.writerow(
                 (
@@ -146,6 +190,8 @@ def write_predictions(
                     best.label,
                     f"{best.probability:.4f}",
                     " ".join(f"{r.priority}:{r.probability:.4f}" for r in ranking),
+                    _optional(best.calibrated_probability),
+                    _optional(confident),
                 )
             )
 
@@ -231,13 +277,19 @@ def start(
 
 
 def collect(
-    sagemaker: SageMakerClient, s3: S3Client, job_name: str, tickets: Sequence[Ticket], output: Path
+    sagemaker: SageMakerClient,
+    s3: S3Client,
+    job_name: str,
+    tickets: Sequence[Ticket],
+    output: Path,
+    k: int = 1,
+    postprocessing: PostProcessing | None = None,
 ) -> None:
     description = describe_completed(sagemaker, Kind.TRANSFORM_JOB, job_name)
     bucket, key = output_location(description)
     data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     rankings = parse_batch_output(data, expected=len(tickets))
-    write_predictions(output, tickets, rankings)
+    write_predictions(output, tickets, post_processed(rankings, k, postprocessing))
     say(f"wrote {len(rankings)} prediction(s) to {output}")
 
 
@@ -248,12 +300,13 @@ def handle(args: argparse.Namespace) -> int:
     if output.exists() and not args.force:
         raise ToolError(f"{output} exists; pass --force to overwrite it")
     tickets = read_input_tickets(Path(args.input))
+    postprocessing = _read_postprocessing(args.postprocessing)
 
     if args.collect:
         if args.dry_run:
             raise ToolError("--collect only reads; it has nothing to dry-run")
         aws = Aws(region)
-        collect(aws.sagemaker, aws.s3, args.collect, tickets, output)
+        collect(aws.sagemaker, aws.s3, args.collect, tickets, output, args.top_k, postprocessing)
         print(output)
         return 0
 
@@ -267,7 +320,7 @@ def handle(args: argparse.Namespace) -> int:
         instance_type=args.instance_type,
         instance_count=args.instance_count,
     )
-    body = batch_input(tickets, args.top_k)
+    body = batch_input(tickets)
     if args.dry_run:
         return print_plan(job.plan(body, len(tickets)))
 
@@ -281,9 +334,21 @@ def handle(args: argparse.Namespace) -> int:
         print(job.name)
         return 0
     wait_as_asked(aws.sagemaker, Kind.TRANSFORM_JOB, job.name, args)
-    collect(aws.sagemaker, aws.s3, job.name, tickets, output)
+    collect(aws.sagemaker, aws.s3, job.name, tickets, output, args.top_k, postprocessing)
     print(output)
     return 0
+
+
+def _read_postprocessing(path: str | None) -> PostProcessing | None:
+    if not path:
+        return None
+    try:
+        found = read_postprocessing(Path(path))
+    except (ModelFileError, PostProcessingError, OSError) as error:
+        raise ToolError(f"--postprocessing {path}: {error}") from None
+    if found is None:
+        raise ToolError(f"--postprocessing {path}: no postprocessing.json there")
+    return found
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -313,6 +378,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=resource_name,
         help="do not start a job: write the CSV from this finished job's output "
         "(same --input as when it started)",
+    )
+    parser.add_argument(
+        "--postprocessing",
+        metavar="PATH",
+        help="apply this model's post-processing like the Lambda does: its directory, "
+        "model.tar.gz, or postprocessing.json (default: none, the model's own ranking)",
     )
     parser.add_argument(
         "--top-k",

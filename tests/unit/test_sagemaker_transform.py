@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 
 import boto3
@@ -18,6 +19,7 @@ from training_jobs.aws import ToolError
 from training_jobs.datasets import Ticket
 from training_jobs.transform import batch_input, parse_batch_output
 
+from jira_priority.postprocessing import Confidence, PostProcessing
 from jira_priority.text import normalise_ticket
 from tests.unit.sagemaker_tooling import (  # noqa: F401
     BUCKET,
@@ -89,7 +91,7 @@ def test_tickets_are_scored_by_a_jsonlines_transform_job_and_written_as_csv(
     records = play_blazingtext("bt-batch")
     collected = run_tool(
         capsys, "transform", "--collect", "bt-batch", "--input", str(tickets_csv),
-        "--output", str(output),
+        "--output", str(output), "--top-k", "2",
     )  # fmt: skip
 
     assert started.code == 0, started.err
@@ -106,9 +108,9 @@ def test_tickets_are_scored_by_a_jsonlines_transform_job_and_written_as_csv(
                 "NameNode crashes on START",
                 "NPE in {code}FSNamesystem.start(){code} see http://x.org/a",
             ),
-            "k": 2,
+            "k": 6,
         },
-        {"source": normalise_ticket('Typo in "docs"', ""), "k": 2},
+        {"source": normalise_ticket('Typo in "docs"', ""), "k": 6},
     ]
     assert records[0]["source"] == " ".join(["namenode crashes on start"] * 3 + ["npe in see url"])
     assert collected.code == 0, collected.err
@@ -119,13 +121,56 @@ def test_tickets_are_scored_by_a_jsonlines_transform_job_and_written_as_csv(
             "row": "1", "key": "HDFS-1", "title": "NameNode crashes on START", "priority": "Major",
             "predicted_priority": "Major", "predicted_label": "__label__4",
             "probability": "0.7000", "ranking": "Major:0.7000 Minor:0.2000",
+            "calibrated_probability": "", "confident": "",
         },
         {
             "row": "2", "key": "HDFS-2", "title": "Typo in &quot;docs&quot;", "priority": "",
             "predicted_priority": "Trivial", "predicted_label": "__label__2",
             "probability": "0.5500", "ranking": "Trivial:0.5500 Minor:0.3000",
+            "calibrated_probability": "", "confident": "",
         },
     ]  # fmt: skip
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_collect_applies_the_models_postprocessing_like_the_lambda(
+    capsys: pytest.CaptureFixture[str], tickets_csv: Path, tmp_path: Path
+) -> None:
+    create_model("jp-model")
+    output = tmp_path / "scored.csv"
+    # Minor is rare in training: a prior weight of 1 ranks Minor (log .2 - log .05) over
+    # Major (log .7 - log .9) for the first ticket. Temperature 1: calibrated = model's.
+    postprocessing = PostProcessing(
+        labels=("__label__2", "__label__3", "__label__4"),
+        log_prior=(math.log(0.05), math.log(0.05), math.log(0.9)),
+        prior_weight=1.0,
+        temperature=1.0,
+        confidence=Confidence(threshold=0.5, target_precision=0.7, coverage=0.5, precision=0.7),
+    )
+    (tmp_path / "postprocessing.json").write_text(postprocessing.to_json(), encoding="utf-8")
+    run_tool(
+        capsys, "transform", "--input", str(tickets_csv), "--output", str(output),
+        "--model-name", "jp-model", "--job-name", "bt-batch", "--no-wait",
+    )  # fmt: skip
+    records = play_blazingtext("bt-batch")
+
+    collected = run_tool(
+        capsys, "transform", "--collect", "bt-batch", "--input", str(tickets_csv),
+        "--output", str(output), "--postprocessing", str(tmp_path / "postprocessing.json"),
+    )  # fmt: skip
+
+    assert collected.code == 0, collected.err
+    assert {record["k"] for record in records} == {6}
+    with output.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["predicted_priority"], r["probability"]) for r in rows] == [
+        ("Minor", "0.2000"),
+        ("Trivial", "0.5500"),
+    ]
+    assert [(r["calibrated_probability"], r["confident"]) for r in rows] == [
+        (f"{0.2 / 0.9:.4f}", "false"),
+        (f"{0.55 / 0.85:.4f}", "true"),
+    ]
 
 
 @pytest.mark.usefixtures("aws_env")
