@@ -26,6 +26,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "training_jobs.transform",
     "training_jobs.status",
     "training_jobs.teardown",
+    "training_jobs.compare",
+    "training_jobs.package",
+    "training_jobs.promote",
 )
 
 

@@ -7,6 +7,11 @@ an existing endpoint to the new configuration without downtime. It waits until
 the endpoint is InService and prints its name: the value for the stack's
 SageMaker endpoint parameter in samconfig.toml.
 
+``--update`` is gated: the candidate and the live model are both scored,
+each with its own postprocessing.json, on a held-out prepared file
+(``--gate-data``), and the update is refused when the candidate's macro-F1 is
+lower (``--ignore-gate`` deploys anyway).
+
 An endpoint is billed for every hour it exists, used or not: ``teardown``
 deletes it. After a successful ``--update`` the previous configuration and
 its model are deleted (``--keep-previous`` keeps them).
@@ -17,6 +22,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from training_jobs.aws import (
@@ -253,6 +259,40 @@ def models_of_config(sagemaker: SageMakerClient, config_name: str) -> list[str]:
     return [v["ModelName"] for v in config["ProductionVariants"] if v.get("ModelName")]
 
 
+def live_model_data_url(sagemaker: SageMakerClient, endpoint_name: str) -> str:
+    """The model.tar.gz the endpoint serves now (its config's first variant's model)."""
+    endpoint = describe(sagemaker, Kind.ENDPOINT, endpoint_name)
+    if endpoint is None:
+        raise ToolError(f"endpoint {endpoint_name} does not exist; drop --update to create it")
+    models = models_of_config(sagemaker, endpoint["EndpointConfigName"])
+    if not models:
+        raise ToolError(f"endpoint {endpoint_name}: its config serves no model")
+    model = sagemaker.describe_model(ModelName=models[0])
+    url: str = model["PrimaryContainer"]["ModelDataUrl"]
+    return url
+
+
+def check_gate(
+    sagemaker: SageMakerClient,
+    endpoint_name: str,
+    candidate_url: str,
+    held_out: Path,
+    tolerance: float,
+) -> None:
+    """Refuse (ToolError) a candidate whose macro-F1 on ``held_out`` is below the live model's."""
+    from training_jobs.evaluation.gate import GateError, evaluate_gate
+
+    live_url = live_model_data_url(sagemaker, endpoint_name)
+    say(f"gate: scoring {candidate_url} and the live {live_url} on {held_out}")
+    try:
+        result = evaluate_gate(candidate_url, live_url, held_out, tolerance)
+    except GateError as exc:
+        raise ToolError(f"gate: {exc}") from None
+    if not result.passed:
+        raise ToolError(f"gate: {result.describe()}; --ignore-gate deploys it anyway")
+    say(f"gate: {result.describe()}")
+
+
 def deploy(
     sagemaker: SageMakerClient,
     deployment: Deployment,
@@ -371,6 +411,10 @@ def handle(args: argparse.Namespace) -> int:
 
     sagemaker = Aws(region).sagemaker
     model_data_url, source = resolve_model_data(sagemaker, args)
+    if args.update and not args.ignore_gate:
+        check_gate(
+            sagemaker, args.endpoint_name, model_data_url, Path(args.gate_data), args.gate_tolerance
+        )
     say(f"deploying {source}")
     deploy(
         sagemaker,
@@ -456,6 +500,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--update",
         action="store_true",
         help="the endpoint exists: move it to the new configuration (UpdateEndpoint)",
+    )
+    safety.add_argument(
+        "--gate-data",
+        default="build/data/validation.txt",
+        help="with --update: prepared held-out lines both models are scored on "
+        "(default: build/data/validation.txt)",
+    )
+    safety.add_argument(
+        "--gate-tolerance",
+        type=float,
+        default=0.0,
+        help="with --update: how much lower the candidate's macro-F1 may be (default: 0)",
+    )
+    safety.add_argument(
+        "--ignore-gate",
+        action="store_true",
+        help="with --update: replace the live model even if the candidate scores worse",
     )
     safety.add_argument(
         "--keep-previous",

@@ -22,7 +22,7 @@ import random
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -32,7 +32,6 @@ from jira_priority.postprocessing import (
     Confidence,
     PostProcessing,
 )
-from training_jobs.datasets import PreparedExample
 from training_jobs.evaluation.calibration import expected_calibration_error
 
 #: Prior weights tried: 0 (no correction) to 1.5 in steps of 0.05.
@@ -177,18 +176,26 @@ def fit(
     return Fitted(fitted, report)
 
 
+class Labelled(Protocol):
+    @property
+    def label(self) -> str: ...
+
+
+Example = TypeVar("Example", bound=Labelled)
+
+
 def hold_out_for_calibration(
-    examples: Sequence[PreparedExample], fraction: float, seed: int
-) -> tuple[list[PreparedExample], list[PreparedExample]]:
+    examples: Sequence[Example], fraction: float, seed: int
+) -> tuple[list[Example], list[Example]]:
     """(to train on, to calibrate on): ``fraction`` of each label's examples, seeded."""
     if not 0 <= fraction < 1:
         raise ValueError("the calibration fraction must be in [0, 1)")
     rng = random.Random(seed)
-    by_label: dict[str, list[PreparedExample]] = defaultdict(list)
+    by_label: dict[str, list[Example]] = defaultdict(list)
     for example in examples:
         by_label[example.label].append(example)
-    train: list[PreparedExample] = []
-    calibration: list[PreparedExample] = []
+    train: list[Example] = []
+    calibration: list[Example] = []
     for label in sorted(by_label):
         members = by_label[label]
         rng.shuffle(members)
