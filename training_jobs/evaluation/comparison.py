@@ -208,9 +208,6 @@ def _tfidf_answers(train: Sequence[Example], test: Sequence[Example]) -> Answers
     probabilities = pipeline.predict_proba([e.text for e in test])
     classes = [str(c) for c in pipeline.classes_]
     best = probabilities.argmax(axis=1)
-    # The terms min_df dropped are kept only for inspection; scikit-learn says to drop them
-    # before pickling (millions of bigrams here).
-    del pipeline[0].stop_words_
     buffer = io.BytesIO()
     pickle.dump(pipeline, buffer)
     return Answers(
