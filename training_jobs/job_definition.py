@@ -96,11 +96,12 @@ class JobDefinition:
         *,
         region: str,
         use_validation: bool,
+        validation_channel: str = "validation",
     ) -> JobDefinition:
         """From ``add_training_job_arguments``' options; ToolError if role or bucket is off."""
         role_arn = require_role_arn(args)
         bucket = require_bucket(args)
-        validation_uri = args.validation_uri or channel_uri(bucket, args.prefix, "validation")
+        validation_uri = args.validation_uri or channel_uri(bucket, args.prefix, validation_channel)
         return cls(
             image_uri=blazingtext_image_uri(region, args.image_uri),
             role_arn=role_arn,

@@ -5,6 +5,11 @@ and ``.../data/validation/``, which is what ``train`` and ``tune`` read by
 default. BlazingText reads *every* object under a channel prefix, so a
 channel that already holds anything is refused: ``--force`` replaces the
 channel's contents with the new file.
+
+With a validation file, a class-balanced copy of it
+(``training_jobs.modelling.balanced``) goes to ``.../data/tuning-validation/``:
+``tune``'s default validation channel, where validation accuracy is balanced
+accuracy.
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ from training_jobs.console import say
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-CHANNELS = ("train", "validation")
+CHANNELS = ("train", "validation", "tuning-validation")
+TUNING_VALIDATION = "tuning-validation"
 CONTENT_TYPE = "text/plain"
 
 
@@ -118,6 +124,7 @@ def handle(args: argparse.Namespace) -> int:
     files = {"train": Path(args.train)}
     if args.validation:
         files["validation"] = Path(args.validation)
+        files[TUNING_VALIDATION] = _balanced_copy(Path(args.validation))
     uploads = plan_uploads(files, bucket, args.prefix)
     if args.dry_run:
         return print_plan(upload.call() for upload in uploads)
@@ -127,6 +134,22 @@ def handle(args: argparse.Namespace) -> int:
     for upload in uploads:
         print(f"{upload.channel}\t{channel_uri(bucket, args.prefix, upload.channel)}")
     return 0
+
+
+def _balanced_copy(validation: Path) -> Path:
+    """Write the class-balanced copy of ``validation`` beside it; return its path."""
+    from training_jobs.datasets import DatasetError, read_prepared
+    from training_jobs.modelling.balanced import BALANCED_FILE, class_balanced
+
+    if not validation.is_file():
+        raise ToolError(f"{validation}: no such file (run `python -m training_jobs prepare` first)")
+    try:
+        balanced = class_balanced(list(read_prepared(validation)))
+    except DatasetError as error:
+        raise ToolError(str(error)) from None
+    target = validation.with_name(BALANCED_FILE)
+    target.write_text("".join(f"{e.label} {e.text}\n" for e in balanced), encoding="utf-8")
+    return target
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

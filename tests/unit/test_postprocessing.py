@@ -227,3 +227,19 @@ def test_ece_and_reliability_bins() -> None:
     assert [(b.count, b.accuracy) for b in bins] == [(10, 0.5), (10, 0.5)]
     assert expected_calibration_error(confidence, correct) == pytest.approx(0.25)
     assert expected_calibration_error([], []) == 0.0
+
+
+def test_the_balanced_copy_gives_every_priority_the_largest_count() -> None:
+    from training_jobs.datasets import PreparedExample
+    from training_jobs.modelling.balanced import class_balanced
+
+    examples = [PreparedExample(MAJOR, f"m{i}", i) for i in range(7)]
+    examples += [PreparedExample(MINOR, f"n{i}", i) for i in range(3)]
+
+    balanced = class_balanced(examples, seed=1)
+
+    texts = [e.text for e in balanced if e.label == MINOR]
+    assert len(texts) == 7
+    assert sorted(set(texts)) == ["n0", "n1", "n2"]
+    assert max(texts.count(t) for t in texts) - min(texts.count(t) for t in texts) <= 1
+    assert sorted(e.text for e in balanced if e.label == MAJOR) == [f"m{i}" for i in range(7)]

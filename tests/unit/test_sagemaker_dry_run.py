@@ -67,7 +67,7 @@ def commands(tmp_path: Path) -> dict[str, list[str]]:
 
 
 EXPECTED_OPERATIONS = {
-    "upload": ["PutObject", "PutObject"],
+    "upload": ["PutObject", "PutObject", "PutObject"],
     "train": ["CreateTrainingJob"],
     "tune": ["CreateHyperParameterTuningJob"],
     "deploy-training-job": ["CreateModel", "CreateEndpointConfig", "CreateEndpoint"],

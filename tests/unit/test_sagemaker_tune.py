@@ -16,16 +16,15 @@ from tests.unit.sagemaker_tooling import (  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("aws_env")
 
-#: "Tune a BlazingText Model", tunable hyperparameters of the text classification algorithm.
-AWS_DOCUMENTED_INTEGER_RANGES = [
-    {"Name": "buckets", "MinValue": "1000000", "MaxValue": "10000000", "ScalingType": "Auto"},
-    {"Name": "epochs", "MinValue": "5", "MaxValue": "15", "ScalingType": "Auto"},
-    {"Name": "min_count", "MinValue": "0", "MaxValue": "100", "ScalingType": "Auto"},
-    {"Name": "vector_dim", "MinValue": "32", "MaxValue": "300", "ScalingType": "Auto"},
-    {"Name": "word_ngrams", "MinValue": "1", "MaxValue": "3", "ScalingType": "Auto"},
+#: The ranges measured on the shared data (buckets not searched: they only matter with n-grams).
+MEASURED_INTEGER_RANGES = [
+    {"Name": "epochs", "MinValue": "3", "MaxValue": "10", "ScalingType": "Auto"},
+    {"Name": "min_count", "MinValue": "1", "MaxValue": "5", "ScalingType": "Auto"},
+    {"Name": "vector_dim", "MinValue": "16", "MaxValue": "64", "ScalingType": "Auto"},
+    {"Name": "word_ngrams", "MinValue": "1", "MaxValue": "2", "ScalingType": "Auto"},
 ]
-AWS_DOCUMENTED_CONTINUOUS_RANGES = [
-    {"Name": "learning_rate", "MinValue": "0.005", "MaxValue": "0.01", "ScalingType": "Auto"},
+MEASURED_CONTINUOUS_RANGES = [
+    {"Name": "learning_rate", "MinValue": "0.1", "MaxValue": "0.5", "ScalingType": "Auto"},
 ]
 
 
@@ -36,7 +35,7 @@ def describe(name: str) -> dict[str, object]:
     return described
 
 
-def test_defaults_are_bayesian_validation_accuracy_and_the_documented_ranges(
+def test_defaults_are_bayesian_validation_accuracy_and_the_measured_ranges(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     result = run_tool(capsys, "tune", "--job-name", "tune-1", "--no-wait")
@@ -50,13 +49,13 @@ def test_defaults_are_bayesian_validation_accuracy_and_the_documented_ranges(
         "MetricName": "validation:accuracy",
     }
     assert config["ResourceLimits"] == {
-        "MaxNumberOfTrainingJobs": 100,
-        "MaxParallelTrainingJobs": 8,
+        "MaxNumberOfTrainingJobs": 20,
+        "MaxParallelTrainingJobs": 4,
     }
     assert config["TrainingJobEarlyStoppingType"] == "Auto"
     ranges = config["ParameterRanges"]
-    assert ranges["IntegerParameterRanges"] == AWS_DOCUMENTED_INTEGER_RANGES
-    assert ranges["ContinuousParameterRanges"] == AWS_DOCUMENTED_CONTINUOUS_RANGES
+    assert ranges["IntegerParameterRanges"] == MEASURED_INTEGER_RANGES
+    assert ranges["ContinuousParameterRanges"] == MEASURED_CONTINUOUS_RANGES
 
 
 def test_training_definition_fixes_what_is_not_searched(capsys: pytest.CaptureFixture[str]) -> None:
@@ -67,6 +66,7 @@ def test_training_definition_fixes_what_is_not_searched(capsys: pytest.CaptureFi
     assert isinstance(definition, dict)
     assert definition["StaticHyperParameters"] == {
         "mode": "supervised",
+        "buckets": "100000",
         "early_stopping": "false",
         "patience": "3",
         "min_epochs": "5",
@@ -75,8 +75,9 @@ def test_training_definition_fixes_what_is_not_searched(capsys: pytest.CaptureFi
         "811284229777.dkr.ecr.us-east-1.amazonaws.com/blazingtext:1"
     )
     assert [c["ChannelName"] for c in definition["InputDataConfig"]] == ["train", "validation"]
+    # upload's class-balanced copy: there validation:accuracy is balanced accuracy
     assert definition["InputDataConfig"][1]["DataSource"]["S3DataSource"]["S3Uri"] == (
-        f"s3://{BUCKET}/jira-priority/data/validation/"
+        f"s3://{BUCKET}/jira-priority/data/tuning-validation/"
     )
     assert definition["ResourceConfig"]["InstanceType"] == "ml.c5.4xlarge"
 
@@ -118,7 +119,7 @@ def test_waiting_reports_the_best_training_job(capsys: pytest.CaptureFixture[str
     # moto answers every tuning job with a fixed best job of this name.
     assert result.code == 0, result.err
     assert result.out.strip() == "FakeTrainingJobName"
-    assert "tuning job tune-4: Completed (1/100 completed" in result.err
+    assert "tuning job tune-4: Completed (1/20 completed" in result.err
     assert "best training job: FakeTrainingJobName" in result.err
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import boto3
@@ -35,12 +36,19 @@ def test_files_go_under_their_channel_prefix(
     assert result.code == 0, result.err
     assert keys() == [
         "jira-priority/data/train/train.txt",
+        "jira-priority/data/tuning-validation/validation-balanced.txt",
         "jira-priority/data/validation/validation.txt",
     ]
     assert result.out.splitlines() == [
         f"train\ts3://{BUCKET}/jira-priority/data/train/",
         f"validation\ts3://{BUCKET}/jira-priority/data/validation/",
+        f"tuning-validation\ts3://{BUCKET}/jira-priority/data/tuning-validation/",
     ]
+    balanced_key = "jira-priority/data/tuning-validation/validation-balanced.txt"
+    s3 = boto3.client("s3", region_name=REGION)
+    lines = s3.get_object(Bucket=BUCKET, Key=balanced_key)["Body"].read().decode().splitlines()
+    balanced = Counter(line.split(" ", 1)[0] for line in lines)
+    assert len(set(balanced.values())) == 1  # every priority equally often
     body = (
         boto3.client("s3", region_name=REGION)
         .get_object(Bucket=BUCKET, Key="jira-priority/data/train/train.txt")["Body"]
