@@ -124,6 +124,20 @@ evaluate-holdout: | $(VENV)/.installed ## train without PROJECT, evaluate on it 
 		--model $(EVAL_DIR)/holdout-$(PROJECT)/model/model.bin --by-project \
 		--title "Leave one project out: $(PROJECT)" --output-dir $(EVAL_DIR)/holdout-$(PROJECT)/report
 
+# --- choosing the model: every recipe within the split and leaving each project out --
+.PHONY: compare package promote
+
+compare: | $(VENV)/.installed ## train and score all recipes (3 seeds, split + LOPO); writes docs/evaluation/compare.md
+	$(BIN)/python -m training_jobs compare '$(DATA)' --output-dir docs/evaluation
+
+package: $(MODEL_DIR)/model.bin ## pack artifacts/model (model.bin + postprocessing.json) as build/model.tar.gz
+	$(BIN)/python -m training_jobs package --model $(MODEL_DIR) --output build/model.tar.gz
+
+CANDIDATE ?= artifacts/candidate
+promote: $(DATA_DIR)/manifest.json | $(VENV)/.installed ## replace artifacts/model with CANDIDATE unless it scores worse on validation
+	$(BIN)/python -m training_jobs promote --candidate $(CANDIDATE) --live $(MODEL_DIR) \
+		--held-out $(DATA_DIR)/validation.txt
+
 .PHONY: bench-cold-start
 bench-cold-start: build $(VENV)/.installed ## cold-start import time of the handler vs import boto3 alone
 	$(BIN)/python -m tests.benchmarks.cold_start

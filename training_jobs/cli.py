@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "training_jobs.status",
     "training_jobs.teardown",
     "training_jobs.compare",
+    "training_jobs.calibrate",
     "training_jobs.package",
     "training_jobs.promote",
 )

@@ -170,3 +170,21 @@ def test_deploy_update_refuses_a_candidate_worse_than_the_live_model(
     endpoint = sagemaker_client().describe_endpoint(EndpointName="jp-live")
     assert endpoint["EndpointConfigName"] == "jp-config-1"
     assert [m["ModelName"] for m in sagemaker_client().list_models()["Models"]] == ["jp-model-1"]
+
+
+def test_calibrate_fits_postprocessing_for_a_model_without_one(
+    capsys: pytest.CaptureFixture[str], models: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    good, _, held_out = models
+    package_model(good, tmp_path / "job-output.tar.gz")  # like a training job's artifact
+
+    code, out, err = cli(
+        capsys, "calibrate", "--model", str(tmp_path / "job-output.tar.gz"),
+        "--data", str(held_out), "--output-dir", str(tmp_path / "calibrated"),
+    )  # fmt: skip
+
+    assert code == 0, err
+    assert out == f"{tmp_path / 'calibrated' / FILE_NAME}\n"
+    fitted = PostProcessing.from_json((tmp_path / "calibrated" / FILE_NAME).read_bytes())
+    assert set(fitted.labels) == set(LABELS[1:])
+    assert (tmp_path / "calibrated" / "model.bin").read_bytes() == (good / "model.bin").read_bytes()

@@ -108,7 +108,7 @@ def test_function_may_invoke_only_the_one_endpoint(cfn: dict[str, Any]) -> None:
         },
         {
             "Fn::If": [
-                "UseEmbedded",
+                "ReadsModel",
                 {
                     "Sid": "ReadTheOneModel",
                     "Effect": "Allow",
@@ -174,7 +174,7 @@ def test_function_settings(cfn: dict[str, Any]) -> None:
         "SAGEMAKER_ENDPOINT_NAME": {"Ref": "SageMakerEndpointName"},
         "MODEL_URI": {
             "Fn::If": [
-                "UseEmbedded",
+                "ReadsModel",
                 {"Fn::Sub": "s3://${ModelBucket}/${ModelKey}"},
                 {"Ref": "AWS::NoValue"},
             ]
