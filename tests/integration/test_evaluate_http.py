@@ -16,6 +16,7 @@ from training_jobs.eval_predictors import HttpApiRanker, PredictionError, Retrya
 from training_jobs.evaluate import LabelledTicket, RetryPolicy, predict_all
 
 from jira_priority.labels import Priority
+from jira_priority.text import normalise_ticket
 
 pytestmark = pytest.mark.integration
 
@@ -306,7 +307,7 @@ def test_evaluate_against_a_sagemaker_endpoint_retries_throttling(tmp_path, monk
 
     assert code == 0
     assert endpoint.paths == ["/endpoints/jira-priority/invocations"] * 3  # throttled, 40, 20
-    assert endpoint.instances[0] == "crash in scheduler 0 details"  # normalised, as served
+    assert endpoint.instances[0] == normalise_ticket("crash in scheduler 0", "details")  # as served
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert report["predictor"]["endpoint_name"] == "jira-priority"
     assert report["comparison"]["accuracy"]["model"] == pytest.approx(58 / 60)

@@ -208,6 +208,7 @@ def test_from_jira_csv_to_live_endpoint_and_back_to_nothing(
     assert channels == {
         "train": f"s3://{BUCKET}/jira-priority/data/train/",
         "validation": f"s3://{BUCKET}/jira-priority/data/validation/",
+        "tuning-validation": f"s3://{BUCKET}/jira-priority/data/tuning-validation/",
     }
 
     # train
@@ -217,7 +218,7 @@ def test_from_jira_csv_to_live_endpoint_and_back_to_nothing(
     job = sagemaker.describe_training_job(TrainingJobName="lifecycle-train")
     assert {
         c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in job["InputDataConfig"]
-    } == channels
+    } == {"train": channels["train"], "validation": channels["validation"]}
 
     # tune
     tuned = tool(
@@ -229,6 +230,10 @@ def test_from_jira_csv_to_live_endpoint_and_back_to_nothing(
         HyperParameterTuningJobName="lifecycle-tune"
     )
     assert tuning["HyperParameterTuningJobConfig"]["Strategy"] == "Bayesian"
+    validation_channel = tuning["TrainingJobDefinition"]["InputDataConfig"][1]
+    assert validation_channel["DataSource"]["S3DataSource"]["S3Uri"] == (
+        channels["tuning-validation"]  # class-balanced: validation:accuracy is balanced accuracy
+    )
 
     # deploy
     deployed = tool(
