@@ -230,10 +230,10 @@ def test_from_jira_csv_to_live_endpoint_and_back_to_nothing(
         HyperParameterTuningJobName="lifecycle-tune"
     )
     assert tuning["HyperParameterTuningJobConfig"]["Strategy"] == "Bayesian"
+    # class-balanced: there validation:accuracy is balanced accuracy
     validation_channel = tuning["TrainingJobDefinition"]["InputDataConfig"][1]
-    assert validation_channel["DataSource"]["S3DataSource"]["S3Uri"] == (
-        channels["tuning-validation"]  # class-balanced: validation:accuracy is balanced accuracy
-    )
+    balanced = channels["tuning-validation"]
+    assert validation_channel["DataSource"]["S3DataSource"]["S3Uri"] == balanced
 
     # deploy
     deployed = tool(
