@@ -13,7 +13,7 @@ from http import HTTPStatus
 from pathlib import Path
 
 import pytest
-from training_jobs.serve import build_event, response_parts
+from training_jobs.local_api.gateway import build_event, response_parts
 
 from jira_priority.labels import Priority
 from jira_priority.model_files import file_digest
@@ -179,7 +179,7 @@ def test_a_chunked_body_is_411_in_the_default_4xx_shape(server: Server) -> None:
         client.sendall(
             b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
             + f"x-api-key: {API_KEY}\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
-            + b"4\r\ncrash\r\n0\r\n\r\n"
+            + b"5\r\ncrash\r\n0\r\n\r\n"
         )
         chunks = []
         while chunk := client.recv(4096):  # the server closes the connection after answering

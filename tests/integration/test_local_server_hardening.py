@@ -177,6 +177,7 @@ def test_a_thousand_dropped_half_requests_leave_no_traceback_and_health_fast(
 ) -> None:
     with ThreadPoolExecutor(max_workers=50) as pool:
         list(pool.map(lambda _: drop_half_sent_request(server.port), range(1000)))
+    time.sleep(1)  # connections accepted in the burst may still be closing (or refused)
 
     assert health_seconds(server) < 1.0
     time.sleep(0.5)
@@ -191,7 +192,7 @@ def test_a_thousand_dropped_half_requests_leave_no_traceback_and_health_fast(
 def test_slow_connections_do_not_each_get_a_thread(server: Server) -> None:
     clients = []
     try:
-        for _ in range(300):
+        for _ in range(200):  # under the default cap of 256 connections
             client = socket.create_connection(("127.0.0.1", server.port), timeout=5)
             client.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\n")  # and then nothing
             clients.append(client)
@@ -321,11 +322,6 @@ def test_the_api_key_can_come_from_the_environment(model: Path, tmp_path: Path) 
 def test_two_worker_processes_each_answer(model: Path, tmp_path: Path) -> None:
     pooled = start_server(model, tmp_path / "serve.log", "--workers", "2")
     try:
-        children = [
-            stat
-            for stat in Path("/proc").glob("[0-9]*/stat")
-            if _parent_pid(stat) == pooled.process.pid
-        ]
         with ThreadPoolExecutor(max_workers=8) as pool:
             answers = list(
                 pool.map(
@@ -333,6 +329,11 @@ def test_two_worker_processes_each_answer(model: Path, tmp_path: Path) -> None:
                     [PROBES[p] for p in PROBES] * 4,
                 )
             )
+        children = [
+            stat
+            for stat in Path("/proc").glob("[0-9]*/stat")
+            if _parent_pid(stat) == pooled.process.pid
+        ]
     finally:
         stop(pooled)
 

@@ -1,0 +1,134 @@
+"""Running the local API: the model checked once, the socket bound, uvicorn serving it.
+
+With one worker the server runs in this process, with the model already
+loaded. With more, uvicorn's supervisor starts that many worker processes on
+the one listening socket (each loads the model, like one Lambda execution
+environment, and a worker that dies is replaced); the model is still loaded
+here first, so that a bad model stops ``serve`` with one line before any
+worker starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+import time
+from typing import Any
+
+import uvicorn
+from uvicorn.supervisors import Multiprocess
+
+from training_jobs.local_api.asgi import LocalApi
+from training_jobs.local_api.function import FunctionLoadError, load_function
+from training_jobs.local_api.options import KEEP_ALIVE_SECONDS, ServeOptions
+from training_jobs.local_api.protocol import GatewayH11Protocol
+
+
+class ServeError(Exception):
+    """``serve`` cannot start; the message is one line for the user."""
+
+
+#: Our access log and uvicorn's own errors on stderr; uvicorn's start-up chatter and
+#: its access log (which has query strings) off.
+LOG_CONFIG: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(message)s"}},
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "loggers": {
+        "training_jobs.local_api": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "uvicorn": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
+        "uvicorn.error": {"level": "ERROR"},
+        "uvicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
+    },
+}
+
+
+def uvicorn_config(app: LocalApi) -> uvicorn.Config:
+    options = app.options
+    return uvicorn.Config(
+        app,
+        http=GatewayH11Protocol,
+        ws="none",
+        lifespan="on",
+        interface="asgi3",
+        workers=options.workers,
+        backlog=max(128, options.max_connections),
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        timeout_graceful_shutdown=5,
+        h11_max_incomplete_event_size=options.max_header_bytes,
+        proxy_headers=False,
+        server_header=False,
+        date_header=True,
+        access_log=False,
+        log_config=LOG_CONFIG,
+    )
+
+
+def bind(host: str, port: int, backlog: int) -> socket.socket:
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(backlog)
+    except OSError as exc:
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(options: ServeOptions) -> None:
+    """Serve until interrupted; ServeError if the options, the model or the port are not usable."""
+    problems = options.problems()
+    if problems:
+        raise ServeError("; ".join(problems))
+    started = time.perf_counter()
+    try:
+        function = load_function(options.model, options.function_timeout)
+    except FunctionLoadError as exc:
+        raise ServeError(str(exc)) from exc
+    load_seconds = time.perf_counter() - started
+    model_id = function.predictor.model_id
+    if options.workers > 1:
+        function.close()  # each worker process loads its own
+        app = LocalApi(options)
+    else:
+        app = LocalApi(options, function)
+    config = uvicorn_config(app)
+    sock = bind(options.host, options.port, config.backlog)
+    port = sock.getsockname()[1]
+    announce(options, port, model_id, load_seconds)
+    config.configure_logging()
+    try:
+        if options.workers > 1:
+            Multiprocess(config, sockets=[sock]).run()
+        else:
+            uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
+        logging.getLogger("training_jobs.local_api").info("stopped")
+
+
+def announce(options: ServeOptions, port: int, model_id: str, load_seconds: float) -> None:
+    host = options.host
+    key_note = " (x-api-key required)" if options.api_key else ""
+    workers = f"{options.workers} worker processes" if options.workers > 1 else "1 worker"
+    print(
+        f"serving POST /predict and GET /health on http://{host}:{port}{key_note}\n"
+        f"  model {model_id} ready in {load_seconds:.2f} s; {workers}, "
+        f"at most {options.max_connections} connections each; Ctrl-C stops\n"
+        f"  try: curl -s http://{host}:{port}/predict"
+        f"{' -H x-api-key:...' if options.api_key else ''} "
+        "-H 'Content-Type: application/json' "
+        '-d \'{"title": "NameNode crashes on startup", "k": 3}\'',
+        file=sys.stderr,
+        flush=True,
+    )
