@@ -263,7 +263,7 @@ def main() -> int:
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="model.bin or .ftz")
     parser.add_argument("--tickets", type=Path, default=DEFAULT_TICKETS, help="prepared file")
     parser.add_argument("--clients", type=int, default=16, help="keep-alive clients (default 16)")
-    parser.add_argument("--seconds", type=float, default=10, help="per server (default 10)")
+    parser.add_argument("--seconds", type=float, default=15, help="per server (default 15)")
     parser.add_argument("--slow", type=int, default=20, help="slow clients (default 20)")
     parser.add_argument("--droppers", type=int, default=4, help="dropping clients (default 4)")
     args = parser.parse_args()
