@@ -113,6 +113,18 @@ def test_a_malformed_request_line_is_400_json(server: Server, version: str) -> N
     assert_gateway_error(response, HTTPStatus.BAD_REQUEST)
 
 
+def test_a_malformed_body_behind_a_valid_head_is_400_json_without_a_traceback(
+    server: Server,
+) -> None:
+    head = request_head(headers=[("Content-Type", "text/plain"), ("Transfer-Encoding", "chunked")])
+
+    response = exchange(server.port, head + b"4\r\ncrash\r\n0\r\n\r\n")  # 5 bytes, not 4
+
+    assert_gateway_error(response, HTTPStatus.BAD_REQUEST)
+    time.sleep(0.5)
+    assert "Traceback" not in server.logged()
+
+
 # --- 8. no ticket text in the logs or in error answers --------------------------------
 
 

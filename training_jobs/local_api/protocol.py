@@ -169,6 +169,12 @@ class GatewayH11Protocol(H11Protocol):
             return
         self._answered_refusal = True
         self._disarm_deadline()
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            # A request the application is answering (h11 failed on its body): to the
+            # application the client is gone, so its own answer is dropped.
+            cycle.disconnected = True
+            cycle.message_event.set()
         transport = self.transport
         peer = transport.get_extra_info("peername")
         client = peer[0] if isinstance(peer, tuple) else "-"
