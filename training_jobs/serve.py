@@ -35,6 +35,9 @@ def run(args: argparse.Namespace) -> int:
         max_connections=args.max_connections,
         request_timeout=args.request_timeout,
     )
+    problems = options.problems()
+    if problems:
+        return fail("serve", "; ".join(problems), 2)
     try:
         serve(options)
     except ServeError as exc:
