@@ -290,6 +290,33 @@ def test_a_slow_body_is_cut_at_the_request_timeout(model: Path, tmp_path: Path) 
     assert_gateway_error(response, HTTPStatus.REQUEST_TIMEOUT)
 
 
+def test_pipelined_requests_on_a_timed_connection_are_all_answered(
+    model: Path, tmp_path: Path
+) -> None:
+    timed = start_server(model, tmp_path / "serve.log", "--request-timeout", str(REQUEST_TIMEOUT))
+    body = b'{"text": "' + PROBES[Priority.TRIVIAL].encode() + b'"}'
+    one = request_head(
+        headers=[("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+        api_key=None,
+    )
+    try:
+        with socket.create_connection(("127.0.0.1", timed.port), timeout=10) as client:
+            client.sendall((one + body) * 3)
+            answers = [read_response(client) for _ in range(3)]
+            time.sleep(REQUEST_TIMEOUT + 0.5)  # each answer restarted the deadline: now idle
+            try:
+                client.sendall(one + body)
+                closed = client.recv(1) == b""
+            except ConnectionResetError:
+                closed = True
+    finally:
+        stop(timed)
+
+    assert [a.status for a in answers] == [HTTPStatus.OK] * 3
+    assert all(a.json()["priority"] == "Trivial" for a in answers)
+    assert closed  # an idle keep-alive connection is closed, not answered 408
+
+
 @pytest.mark.parametrize("api_key", [None, "wrong-key"])
 def test_a_huge_body_without_a_valid_key_is_refused_before_it_is_sent(
     server: Server, api_key: str | None
