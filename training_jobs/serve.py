@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
         model=args.model,
         host=args.host,
         port=args.port,
-        api_key=args.api_key or os.environ.get(API_KEY_VARIABLE) or None,
+        api_key=args.api_key or None,
         max_body_bytes=args.max_body_bytes,
         workers=args.workers,
         max_connections=args.max_connections,
@@ -82,7 +82,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--api-key",
-        default=None,
+        default=os.environ.get(API_KEY_VARIABLE),  # argparse's stand-in for click's envvar=
         help="require this value in the x-api-key header, as API Gateway does; "
         f"${API_KEY_VARIABLE} is read when this is not given (default: no key, "
         "like sam local start-api)",
