@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from training_jobs.local_api.asgi import LocalApi
@@ -112,7 +113,10 @@ def serve(options: ServeOptions) -> None:
     config.configure_logging()
     try:
         if options.workers > 1:
-            Multiprocess(config, sockets=[sock]).run()
+            supervisor = Multiprocess(config, sockets=[sock])
+            supervisor.run()
+            if any(worker.exitcode == STARTUP_FAILURE for worker in supervisor.processes):
+                raise ServeError("a worker process could not load the model; stopped")
         else:
             uvicorn.Server(config).run(sockets=[sock])
     finally:
