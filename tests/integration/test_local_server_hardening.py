@@ -6,6 +6,7 @@ the server answers and what it writes to its log.
 
 from __future__ import annotations
 
+import random
 import socket
 import struct
 import time
@@ -123,6 +124,71 @@ def test_a_malformed_body_behind_a_valid_head_is_400_json_without_a_traceback(
     assert_gateway_error(response, HTTPStatus.BAD_REQUEST)
     time.sleep(0.5)
     assert "Traceback" not in server.logged()
+
+
+def mutated_requests(count: int, seed: int = 9) -> list[bytes]:
+    """A valid request, damaged at random: bytes flipped, inserted, dropped, cut short."""
+    rng = random.Random(seed)
+    body = b'{"text": "' + PROBES[Priority.MAJOR].encode() + b'"}'
+    valid = (
+        request_head(
+            headers=[("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        )
+        + body
+    )
+    alphabet = b'\r\n :\t\x00\x7f\xff0123456789-_+;,=/HTTPGETPOSTabc"'
+    requests = []
+    for _ in range(count):
+        raw = bytearray(valid)
+        for _ in range(rng.randint(1, 4)):
+            at = rng.randrange(len(raw))
+            action = rng.choice(("flip", "insert", "delete", "cut"))
+            if action == "flip":
+                raw[at] = rng.choice(alphabet)
+            elif action == "insert":
+                raw[at:at] = bytes(rng.choices(alphabet, k=rng.randint(1, 8)))
+            elif action == "delete":
+                del raw[at : at + rng.randint(1, 8)]
+            else:
+                del raw[at:]
+        requests.append(bytes(raw))
+    return requests
+
+
+def send_and_read_all(port: int, raw: bytes) -> bytes:
+    """Send the bytes, then read everything the server sends until it closes."""
+    received = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as client:
+        try:
+            client.sendall(raw)
+            while chunk := client.recv(65536):
+                received += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+    return received
+
+
+def test_damaged_requests_each_get_a_json_answer_never_html_or_a_traceback(
+    model: Path, tmp_path: Path
+) -> None:
+    fuzzed = start_server(model, tmp_path / "serve.log", "--request-timeout", "1")
+    try:
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            answers = list(
+                pool.map(lambda raw: send_and_read_all(fuzzed.port, raw), mutated_requests(150))
+            )
+        time.sleep(0.5)
+        log = fuzzed.logged()
+    finally:
+        stop(fuzzed)
+
+    for received in answers:
+        # Cut short, a request is answered 408 at its deadline; it is never left hanging.
+        head, _, body = received.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 "), received
+        assert b"content-type: application/json" in head.lower(), received
+        assert b"<" not in body
+    assert "Traceback" not in log
 
 
 # --- 8. no ticket text in the logs or in error answers --------------------------------
