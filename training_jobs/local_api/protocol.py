@@ -116,13 +116,14 @@ class GatewayH11Protocol(H11Protocol):
         self._note_new_request()
 
     def on_response_complete(self) -> None:
-        self._received_since_answer = False
         self._arm_deadline()
         super().on_response_complete()  # may start a pipelined request
         if self.transport.is_closing():
             self._disarm_deadline()
-        else:
-            self._note_new_request()
+            return
+        # Part of the next request may already be here (pipelined behind this one).
+        self._received_since_answer = bool(self.conn.trailing_data[0])
+        self._note_new_request()
 
     def _note_new_request(self) -> None:
         """On a new request head, hand the application the deadline for its body."""
