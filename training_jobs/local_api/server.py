@@ -1,11 +1,12 @@
 """Running the local API: the model checked once, the socket bound, uvicorn serving it.
 
 With one worker the server runs in this process, with the model already
-loaded. With more, uvicorn's supervisor starts that many worker processes on
-the one listening socket (each loads the model, like one Lambda execution
-environment, and a worker that dies is replaced); the model is still loaded
-here first, so that a bad model stops ``serve`` with one line before any
-worker starts.
+loaded. With more, uvicorn's supervisor starts that many worker processes,
+each listening on the one address through a socket of its own (see
+``WorkerListener``), each loading the model like one Lambda execution
+environment; a worker that dies is replaced. The model is still loaded here
+first, so that a bad model stops ``serve`` with one line before any worker
+starts.
 """
 
 from __future__ import annotations
