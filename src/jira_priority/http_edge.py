@@ -106,17 +106,16 @@ def _check_proxy_event(event: Any) -> dict[str, Any]:
         for values in (event.get(name) or {}).values():
             if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
                 raise InvalidRequestError(f"The proxy event's {name} are not lists of strings.")
-    checked: dict[str, Any] = event
-    return checked
+    return event
 
 
-def prepare_event(event: Any, max_body_bytes: int) -> dict[str, Any]:
+def prepare_event(invocation: Any, max_body_bytes: int) -> dict[str, Any]:
     """The event to route: its shape, body size and media type checked, text/plain made JSON.
 
     Raises PayloadTooLargeError, UnsupportedMediaTypeError or InvalidRequestError.
     Requests without a body (GET /health) pass through unchanged.
     """
-    event = _check_proxy_event(event)
+    event = _check_proxy_event(invocation)
     body = event.get("body")
     if body is None or event["httpMethod"] in {"GET", "HEAD", "OPTIONS"}:
         return event
