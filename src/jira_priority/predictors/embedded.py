@@ -37,6 +37,8 @@ from jira_priority.errors import (
     ConfigurationError,
     UpstreamUnavailableError,
 )
+from jira_priority.fasttext_format import check_model_file
+from jira_priority.labels import LABELS
 from jira_priority.model_files import ModelFileError, file_digest, locate_model
 from jira_priority.predictors.base import LabelScore, checked_ranking
 from jira_priority.settings import Settings
@@ -77,10 +79,42 @@ def _split_s3_uri(uri: str) -> tuple[str, str]:
     return parts.netloc, key
 
 
+#: The text of the prediction that proves a freshly loaded model answers.
+VERIFY_TEXT = "the server crashes after the upgrade"
+
+
+class ModelLoadError(Exception):
+    """The model cannot be loaded or does not answer; the message is one line for a terminal."""
+
+
 def _import_fasttext() -> Any:
     import fasttext  # deferred: the sagemaker backend's cold start never pays for it
 
     return fasttext
+
+
+def _verify(model: Any) -> None:
+    """A real prediction over every label: a model that cannot answer it is refused at load."""
+    try:
+        labels, probs = model.predict(VERIFY_TEXT, k=len(LABELS))
+    except (ValueError, RuntimeError, UnicodeError) as exc:
+        raise BadModelResponseError("the model failed its test prediction") from exc
+    try:
+        ranking = checked_ranking(zip(labels, probs, strict=True))
+    except (BadModelResponseError, ValueError) as exc:
+        raise BadModelResponseError("the model's test prediction is not usable") from exc
+    if not ranking or any(label not in LABELS for label, _ in ranking):
+        raise BadModelResponseError("the model's test prediction is not usable")
+
+
+def _one_line(error: BaseException) -> str:
+    """Why loading failed, on one line: the message of the error, or of what caused it."""
+    if isinstance(error, BadModelResponseError):
+        return error.public_message
+    if isinstance(error, MemoryError):
+        return "not enough memory to load it"
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
 
 
 class EmbeddedPredictor:
@@ -101,6 +135,7 @@ class EmbeddedPredictor:
         self._model: Any = None
         self._digest: str | None = None
         self._failed_at: float | None = None
+        self._failure: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EmbeddedPredictor:
@@ -122,6 +157,17 @@ class EmbeddedPredictor:
         except UpstreamUnavailableError:
             return False
         return True
+
+    def load(self) -> None:
+        """Load and verify the model now, as ``serve`` and ``classify`` do before anything else.
+
+        Raises ModelLoadError with a one-line reason the commands print as is.
+        """
+        try:
+            self._loaded_model()
+        except UpstreamUnavailableError as exc:
+            reason = self._failure or exc.public_message
+            raise ModelLoadError(f"cannot load the model {self._model_uri}: {reason}") from exc
 
     def predict(self, texts: Sequence[str], k: int) -> list[list[LabelScore]]:
         model = self._loaded_model()
@@ -158,14 +204,27 @@ class EmbeddedPredictor:
                 )
             try:
                 path = self._local_model_file()
+                # fastText's loader trusts the file: check its layout first (a
+                # damaged file could crash the process), then prove it answers.
+                check_model_file(path, LABELS)
                 model = _import_fasttext().load_model(str(path))
+                _verify(model)
                 digest = file_digest(path)
-            except (ModelFileError, ImportError, ValueError, RuntimeError, OSError) as exc:
+            except (
+                ModelFileError,
+                ImportError,
+                ValueError,
+                RuntimeError,
+                OSError,
+                MemoryError,
+                BadModelResponseError,
+            ) as exc:
                 self._failed_at = time.monotonic()
+                self._failure = _one_line(exc)
                 raise UpstreamUnavailableError(retry_after=int(RETRY_LOAD_AFTER_SECONDS)) from exc
             self._digest = digest
             self._model = model
-            self._failed_at = None
+            self._failed_at = self._failure = None
             return model
 
     def _local_model_file(self) -> Path:
