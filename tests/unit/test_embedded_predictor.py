@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import tarfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +35,14 @@ def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _model_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    cache = tmp_path / "cache"
-    monkeypatch.setattr(embedded, "MODEL_CACHE_DIR", cache)
-    return cache
+def _model_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test's process cache is made afresh under its own temporary directory."""
+    root = tmp_path / "tmp"
+    root.mkdir()
+    monkeypatch.setattr(embedded.tempfile, "tempdir", str(root))
+    embedded.model_cache_dir.cache_clear()
+    yield
+    embedded.model_cache_dir.cache_clear()
 
 
 def tar_gz(members: dict[str, bytes]) -> bytes:
@@ -128,13 +133,13 @@ def test_a_missing_model_is_unavailable_and_not_retried_at_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     attempts: list[Path] = []
-    real_locate = embedded.locate_model
+    real_fetch = EmbeddedPredictor._fetch
 
-    def counting_locate(path: Path, extract_dir: Path) -> Path:
-        attempts.append(path)
-        return real_locate(path, extract_dir)
+    def counting_fetch(self: EmbeddedPredictor, cache: Path) -> tuple[Path, str]:
+        attempts.append(cache)
+        return real_fetch(self, cache)
 
-    monkeypatch.setattr(embedded, "locate_model", counting_locate)
+    monkeypatch.setattr(EmbeddedPredictor, "_fetch", counting_fetch)
     predictor = EmbeddedPredictor(str(tmp_path / "absent.bin"))
 
     with pytest.raises(UpstreamUnavailableError) as caught:
