@@ -41,7 +41,7 @@ for variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SAGEMAKER_
 # in all, well under a minute); HYPOTHESIS_SOAK=1 runs a long soak instead.
 # Timings are asserted by the tests themselves, so hypothesis' own deadline is off.
 hypothesis_settings.register_profile(
-    "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "ci", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 hypothesis_settings.register_profile(
     "soak", max_examples=20_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
