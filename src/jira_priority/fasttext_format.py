@@ -130,6 +130,15 @@ def _product_quantiser(
     return int(nsubq)
 
 
+def _pruned_index(reader: _Reader, size: int, bucket: int) -> None:
+    """Walk a pruned dictionary's (n-gram hash -> input row) pairs; every row must exist."""
+    start = reader.pos
+    reader.skip(max(size, 0) * 8, "pruned word index")
+    for ngram, row in struct.iter_unpack("<ii", reader.data[start : reader.pos]):
+        if not (0 <= ngram < bucket and 0 <= row < size):
+            raise reader.fail("its pruned word index points outside the matrix (corrupt)")
+
+
 def read_layout(data: mmap.mmap | bytes, name: str, allowed_labels: Collection[str]) -> ModelLayout:
     """The layout of a model held in ``data``; ModelFormatError if anything is off."""
     reader = _Reader(data, name)
@@ -168,7 +177,7 @@ def read_layout(data: mmap.mmap | bytes, name: str, allowed_labels: Collection[s
     if unknown:
         shown = ", ".join(unknown[:6]) + (" ..." if len(unknown) > 6 else "")
         raise reader.fail(f"labels outside {min(allowed_labels)}..{max(allowed_labels)}: {shown}")
-    reader.skip(max(int(prune_size), 0) * 8, "pruned word index")
+    _pruned_index(reader, int(prune_size), bucket)
     (quant_input,) = reader.unpack(struct.Struct("<B"), "matrix flag")
     if quant_input > 1:
         raise reader.fail("its matrix flag is corrupt")

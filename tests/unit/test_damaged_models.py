@@ -96,23 +96,32 @@ def test_the_layout_check_accepts_real_models(model_bytes: bytes, tmp_path: Path
     assert not layout.quantised
 
 
-def test_the_layout_check_accepts_quantised_models(tmp_path: Path) -> None:
+def _ngram_model(train: Path) -> Any:
     import fasttext
 
-    train = tmp_path / "train.txt"
-    train.write_text("\n".join(synthetic_lines()) + "\n", encoding="utf-8")
-    model = fasttext.train_supervised(
+    return fasttext.train_supervised(
         input=str(train), dim=8, bucket=1000, wordNgrams=2, minCount=1, thread=1, seed=1,
         verbose=0, epoch=5,
     )  # fmt: skip
+
+
+def test_the_layout_check_accepts_quantised_models(tmp_path: Path) -> None:
+    train = tmp_path / "train.txt"
+    train.write_text("\n".join(synthetic_lines()) + "\n", encoding="utf-8")
+    model = _ngram_model(train)
     model.quantize(input=str(train), qnorm=True, retrain=False, cutoff=0, dsub=2)
     path = tmp_path / "model.ftz"
     model.save_model(str(path))
+    model = _ngram_model(train)
+    model.quantize(input=str(train), retrain=False, cutoff=300, dsub=2)  # a pruned dictionary
+    pruned = tmp_path / "pruned.ftz"
+    model.save_model(str(pruned))
 
     layout = check_model_file(path, LABELS)
 
     assert layout.quantised
     assert layout.bucket == 1000
+    assert check_model_file(pruned, LABELS).words < layout.words
     truncated = tmp_path / "truncated.ftz"
     truncated.write_bytes(path.read_bytes()[:-100])
     with pytest.raises(ModelFormatError, match="too short"):

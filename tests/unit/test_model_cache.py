@@ -176,3 +176,30 @@ def test_a_replaced_archive_is_tried_again(
     archive.write_bytes(tar_gz({"model.bin": model_bytes}))
 
     assert predictor.predict([PROBES[Priority.BLOCKER]], k=1)[0][0][0] == Priority.BLOCKER.label
+
+
+@mock_aws
+def test_a_known_bad_s3_object_is_not_downloaded_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = boto3.client("s3", region_name="us-east-1")
+    client.create_bucket(Bucket=BUCKET)
+    archive = sparse_tar_gz(tmp_path / "model.tar.gz", 4096)
+    client.put_object(Bucket=BUCKET, Key="m/model.tar.gz", Body=archive.read_bytes())
+    downloads: list[str] = []
+    real_download = client.download_file
+
+    def counting_download(*args: Any, **kwargs: Any) -> None:
+        downloads.append(args[1])
+        real_download(*args, **kwargs)
+
+    monkeypatch.setattr(client, "download_file", counting_download)
+    monkeypatch.setattr(embedded, "RETRY_LOAD_AFTER_SECONDS", 0.0)
+    predictor = EmbeddedPredictor(f"s3://{BUCKET}/m/model.tar.gz", s3_client=client)
+
+    for _ in range(3):
+        with pytest.raises(UpstreamUnavailableError):
+            predictor.predict(["crash"], k=1)
+
+    assert downloads == ["m/model.tar.gz"]
+    assert [p for p in embedded.model_cache_dir().rglob("*") if p.is_file()] == []
