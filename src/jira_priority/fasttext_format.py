@@ -37,6 +37,8 @@ MAX_ENTRY_BYTES = 65_536
 #: Sanity bounds on the arguments (BlazingText allows vector_dim up to 1,000).
 MAX_DIM = 10_000
 MAX_BUCKET = 100_000_000
+#: fastText adds n to a word index in int32 arithmetic: a huge n would overflow.
+MAX_NGRAM = 1_000
 
 _ARGS = struct.Struct(
     "<12id"
@@ -154,7 +156,9 @@ def read_layout(data: mmap.mmap | bytes, name: str, allowed_labels: Collection[s
         raise reader.fail("it is not a supervised (classification) model")
     if loss not in LOSSES or not 0 < dim <= MAX_DIM or not 0 <= bucket <= MAX_BUCKET:
         raise reader.fail("its arguments are out of range (corrupt header)")
-    if word_ngrams < 1 or minn < 0 or maxn < 0 or (maxn > 0 and minn > maxn):
+    if not (1 <= word_ngrams <= MAX_NGRAM and 0 <= minn <= MAX_NGRAM and 0 <= maxn <= MAX_NGRAM):
+        raise reader.fail("its n-gram arguments are out of range (corrupt header)")
+    if maxn > 0 and minn > maxn:
         raise reader.fail("its n-gram arguments are out of range (corrupt header)")
     if bucket == 0 and (word_ngrams > 1 or maxn > 0):
         # fastText hashes n-grams modulo the bucket count: zero would be SIGFPE

@@ -24,8 +24,8 @@ from jira_priority.predictors.embedded import EmbeddedPredictor, ModelLoadError
 from tests.conftest import load_event
 from tests.fixtures_model import PROBES, synthetic_lines, train_tiny_model
 
-#: Offset of Args::dim and Args::bucket in a model file (after magic and version).
-DIM_OFFSET, BUCKET_OFFSET = 8, 8 + 8 * 4
+#: Offsets of some of Args' int32 fields in a model file (after magic and version).
+DIM_OFFSET, NGRAMS_OFFSET, MODEL_OFFSET, BUCKET_OFFSET = 8, 8 + 5 * 4, 8 + 7 * 4, 8 + 8 * 4
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +62,9 @@ def damaged_models(data: bytes) -> dict[str, bytes]:
         "dimension changed": _patched(data, DIM_OFFSET, 9),
         "huge dimension": _patched(data, DIM_OFFSET, 1 << 30),
         "huge bucket count": _patched(data, BUCKET_OFFSET, 100_000_000),
+        "word n-grams without buckets": _patched(data, NGRAMS_OFFSET, 2),
+        "huge word n-grams": _patched(data, NGRAMS_OFFSET, (1 << 31) - 1),
+        "not a classifier": _patched(data, MODEL_OFFSET, 2),
         "wrong magic": b"\0\0\0\0" + data[4:],
         "empty": b"",
     }
