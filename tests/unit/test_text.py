@@ -5,11 +5,11 @@ import gzip
 import html
 import re
 import time
-from pathlib import Path
 
 import pytest
 
 from jira_priority.text import MAX_CHARS, MAX_TOKENS, normalise_ticket, tokenise
+from tests.conftest import REPO_ROOT
 
 
 def test_lower_cases_and_splits_on_punctuation() -> None:
@@ -143,7 +143,7 @@ def _old_tokenise(text: str, max_tokens: int = MAX_TOKENS) -> list[str]:
     return tokens[:max_tokens]
 
 
-JIRA_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "jira" / "apache_bugs.csv.gz"
+JIRA_DATA = REPO_ROOT.parent / "shared" / "data" / "jira" / "apache_bugs.csv.gz"
 #: Every SAMPLE_EVERY-th ticket of the shared data (about 4,000 of 39,991).
 SAMPLE_EVERY = 10
 
