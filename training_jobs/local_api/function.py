@@ -71,21 +71,18 @@ def load_function(model_uri: str, timeout: float) -> ExecutionEnvironment:
 
     from jira_priority.app import create_app
     from jira_priority.errors import ServiceError
-    from jira_priority.predictors import build_predictor
+    from jira_priority.predictors.embedded import EmbeddedPredictor, ModelLoadError
     from jira_priority.settings import Settings
 
     try:
         settings = Settings(predictor_backend="embedded", model_uri=model_uri)
-        predictor = build_predictor(settings)
+        predictor = EmbeddedPredictor.from_settings(settings)
+        predictor.load()  # checks and verifies the model: a damaged one is one line
     except ValidationError as exc:
         problems = "; ".join(str(error["msg"]) for error in exc.errors())
         raise FunctionLoadError(f"invalid configuration: {problems}") from exc
+    except ModelLoadError as exc:
+        raise FunctionLoadError(str(exc)) from exc
     except ServiceError as exc:
         raise FunctionLoadError(exc.public_message) from exc
-    try:
-        predictor.predict(["warm up"], 1)
-    except ServiceError as exc:
-        cause = exc.__cause__
-        reason = f"{cause}" if cause is not None else exc.public_message
-        raise FunctionLoadError(f"cannot load the model {model_uri}: {reason}") from exc
     return ExecutionEnvironment(create_app(settings, predictor), predictor, timeout)
