@@ -74,8 +74,6 @@ def endpoint_answers(model_path: Path) -> Any:
 def test_embedded_and_sagemaker_answer_the_same(
     archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, k: int
 ) -> None:
-    monkeypatch.setattr("jira_priority.predictors.embedded.MODEL_CACHE_DIR", tmp_path / "e")
-    monkeypatch.setattr("jira_priority.predictors.sagemaker.MODEL_CACHE_DIR", tmp_path / "s")
     embedded = PriorityClassifier(EmbeddedPredictor(str(archive)), max_batch_size=25)
     model_bin = archive.parent / "model.bin"
     with running_fake_endpoint(endpoint_answers(model_bin)) as fake:

@@ -14,8 +14,8 @@ from training_jobs.modelling.packaging import package_model
 
 from jira_priority.labels import LABELS
 from jira_priority.model_files import ModelFileError
-from jira_priority.model_source import s3_client
 from jira_priority.postprocessing import FILE_NAME, PostProcessing
+from jira_priority.predictors.embedded import s3_client
 from tests.fixtures_model import synthetic_lines, train_tiny_model, write_lines
 from tests.unit.sagemaker_tooling import (  # noqa: F401
     BUCKET,

@@ -166,4 +166,4 @@ def test_upload_then_train_reads_the_uploaded_channels(
         c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in job["InputDataConfig"]
     }
     assert trained.code == 0
-    assert read == channels
+    assert read == {name: channels[name] for name in ("train", "validation")}

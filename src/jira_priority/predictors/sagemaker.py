@@ -9,12 +9,14 @@ this module knows botocore.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import threading
 import time
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -40,7 +42,6 @@ from jira_priority.errors import (
     UpstreamUnavailableError,
 )
 from jira_priority.model_files import ModelFileError
-from jira_priority.model_source import MODEL_CACHE_DIR, cache_dir_for, local_source, split_s3_uri
 from jira_priority.postprocessing import PostProcessing, read_postprocessing
 from jira_priority.predictors.base import LabelScore, checked_ranking
 from jira_priority.settings import Settings
@@ -107,8 +108,10 @@ class SageMakerPredictor:
         self._endpoint_name = endpoint_name
         self._client = client if client is not None else runtime_client()
         if model_uri is not None and model_uri.startswith("s3://"):
+            from jira_priority.predictors.embedded import _split_s3_uri
+
             try:
-                split_s3_uri(model_uri)
+                _split_s3_uri(model_uri)
             except ValueError as exc:  # fail at start-up on a malformed URI
                 raise ConfigurationError(f"MODEL_URI: {exc}") from exc
         self._model_uri = model_uri
@@ -152,16 +155,29 @@ class SageMakerPredictor:
                     )
             assert self._model_uri is not None  # _sidecars_read is True without one
             try:
-                cache = cache_dir_for(self._model_uri, MODEL_CACHE_DIR)
-                source = local_source(self._model_uri, cache, self._s3)
-                self._postprocessing = read_postprocessing(source)
-            except (ModelFileError, ValueError, OSError) as exc:
+                self._postprocessing = read_postprocessing(self._local_model_source())
+            except (ModelFileError, ValueError, OSError, ClientError, BotoCoreError) as exc:
                 self._failed_at = time.monotonic()
                 raise UpstreamUnavailableError(
                     retry_after=int(RETRY_SIDECARS_AFTER_SECONDS)
                 ) from exc
             self._sidecars_read = True
             return self._postprocessing
+
+    def _local_model_source(self) -> Path:
+        """MODEL_URI on local disk: the path, or the S3 object downloaded into the private cache."""
+        assert self._model_uri is not None
+        if not self._model_uri.startswith("s3://"):
+            return Path(self._model_uri).expanduser()
+        # The embedded backend's S3 client and private cache directory: one of each per process.
+        from jira_priority.predictors.embedded import _split_s3_uri, model_cache_dir, s3_client
+
+        bucket, key = _split_s3_uri(self._model_uri)
+        name = hashlib.sha256(self._model_uri.encode()).hexdigest()[:16]
+        download = model_cache_dir() / f"sidecars-{name}"
+        client = self._s3 if self._s3 is not None else s3_client()
+        client.download_file(bucket, key, str(download))
+        return download
 
     def predict(self, texts: Sequence[str], k: int) -> list[list[LabelScore]]:
         payload = json.dumps({"instances": list(texts), "configuration": {"k": k}})
