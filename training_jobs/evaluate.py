@@ -173,10 +173,11 @@ def read_labelled(
             lookup = project_lookup(projects_from, int(max_tokens))
             source["projects_from"] = str(projects_from)
         for example in read_prepared(path):
-            # Prepared text is already normalised; normalising it again changes nothing.
+            # Prepared text is already normalised. As a description (no title, so the title
+            # is not weighed again) normalising it again changes nothing.
             tickets.append(
                 LabelledTicket(
-                    example.text, "", example.priority, project or lookup.get(example.text, "")
+                    "", example.text, example.priority, project or lookup.get(example.text, "")
                 )
             )
             if limit is not None and len(tickets) >= limit:

@@ -143,9 +143,9 @@ def test_read_labelled_of_a_prepared_file_keeps_its_text_and_labels(tmp_path):
 
     data = read_labelled(path)
 
-    assert data.tickets == [
-        LabelledTicket("slow query", "", MAJ),
-        LabelledTicket("crash now", "", BLO),
+    assert data.tickets == [  # as descriptions: the already weighed title is not weighed again
+        LabelledTicket("", "slow query", MAJ),
+        LabelledTicket("", "crash now", BLO),
     ]
     assert data.source["format"] == "prepared"
 

@@ -216,3 +216,11 @@ def test_real_tickets_get_the_same_tokens_as_before() -> None:
 
     assert len(tickets) > 3_900
     assert changed == []
+
+
+def test_normalised_text_read_as_a_description_normalises_to_itself() -> None:
+    # evaluate and the gate score prepared lines this way: the title must not weigh twice.
+    once = normalise_ticket("NameNode crashes: NPE!", "See {code}x.y(){code} http://a.b/c")
+
+    assert normalise_ticket(None, once) == once
+    assert normalise_ticket("", once) == once
