@@ -55,12 +55,17 @@ def run(args: argparse.Namespace) -> int:
     table = comparison.markdown_table(summary)
     confidence = comparison.confidence_table(summary)
     described = "\n".join(f"- **{r.name}**: {r.description}" for r in recipes)
+    # the served (post-processed) recipe first: its ECE is the table's last column
+    scored = sorted((r for r in recipes if r.kind != "majority"), key=lambda r: not r.postprocess)
+    projects = comparison.per_project_table(
+        [run.as_dict() for run in runs], [r.name for r in scored]
+    )
     (output / "compare.md").write_text(
         f"Macro-F1 etc.: mean of seeds {', '.join(map(str, args.seeds))} (range over seeds in "
         "brackets); LOPO: mean over the projects left out. Made by `make compare` in "
         f"{elapsed / 60:.1f} min.\n\n{table}\nConfidence flag (answers with "
         f"`confident: true`): how often right, and what share of tickets.\n\n{confidence}\n"
-        f"{described}\n",
+        f"Leaving each project out (mean over seeds):\n\n{projects}\n{described}\n",
         encoding="utf-8",
     )
     for scope, title in (("within", "20 % split"), ("lopo", "leave one project out, pooled")):

@@ -243,3 +243,25 @@ def test_the_balanced_copy_gives_every_priority_the_largest_count() -> None:
     assert sorted(set(texts)) == ["n0", "n1", "n2"]
     assert max(texts.count(t) for t in texts) - min(texts.count(t) for t in texts) <= 1
     assert sorted(e.text for e in balanced if e.label == MAJOR) == [f"m{i}" for i in range(7)]
+
+
+def test_compare_summarises_seeds_then_folds_and_tables_each_project() -> None:
+    from training_jobs.evaluation.comparison import Run, per_project_table, summarise
+
+    def run(recipe: str, evaluation: str, seed: int, f1: float) -> Run:
+        return Run(recipe, evaluation, seed, 10, f1, 0.3, 0.6, 0.1, 0.2, 0.05, None, None, 5, 1.0)
+
+    runs = [
+        run("best", "within", 1, 0.34), run("best", "within", 2, 0.36),
+        run("best", "lopo:A", 1, 0.20), run("best", "lopo:B", 1, 0.30),
+        run("best", "lopo:A", 2, 0.22), run("best", "lopo:B", 2, 0.32),
+    ]  # fmt: skip
+
+    summary = summarise(runs)["best"]
+
+    assert summary["within"]["macro_f1"] == pytest.approx(0.35)
+    assert summary["within"]["macro_f1_seed_range"] == pytest.approx([0.34, 0.36])
+    assert summary["lopo"]["macro_f1"] == pytest.approx(0.26)  # seeds 0.25 and 0.27
+    table = per_project_table([r.as_dict() for r in runs], ["best"])
+    assert "| A | 10 | 0.210 | 0.050 |" in table
+    assert "| B | 10 | 0.310 | 0.050 |" in table

@@ -392,3 +392,24 @@ def confidence_table(summary: dict[str, dict[str, dict[str, Any]]]) -> str:
             f"| {_f(lo.get('confident_precision'))} / {_f(lo.get('confident_coverage'))} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def per_project_table(runs: Sequence[dict[str, Any]], recipes: Sequence[str]) -> str:
+    """LOPO macro-F1 (and ECE of the first recipe) per held-out project, mean over seeds.
+
+    Takes the runs as ``compare.json`` stores them, so the table can be re-made from the file.
+    """
+    projects = sorted(
+        {r["evaluation"].split(":", 1)[1] for r in runs if r["evaluation"].startswith("lopo:")}
+    )
+    header = "| held out | tickets | " + " | ".join(f"{name} macro-F1" for name in recipes)
+    header += f" | {recipes[0]} ECE |\n|---|---:|" + "---:|" * (len(recipes) + 1) + "\n"
+    rows = []
+    for project in projects:
+        mine = [r for r in runs if r["evaluation"] == f"lopo:{project}"]
+        cells = []
+        for name in recipes:
+            cells.append(_f(_mean([r["macro_f1"] for r in mine if r["recipe"] == name])))
+        ece = _f(_mean([r["ece"] for r in mine if r["recipe"] == recipes[0]]))
+        rows.append(f"| {project} | {mine[0]['tickets']} | {' | '.join(cells)} | {ece} |")
+    return header + "\n".join(rows) + "\n"
