@@ -163,7 +163,7 @@ def logged_path(scope: Scope) -> str:
 
     Never the decoded ``path``: its ``%0D%0A`` would start a forged line in the log.
     """
-    raw = scope["raw_path"].decode("ascii", errors="backslashreplace")
+    raw: str = scope["raw_path"].decode("ascii", errors="backslashreplace")
     return raw if len(raw) <= MAX_LOGGED_PATH else raw[:MAX_LOGGED_PATH] + "..."
 
 
