@@ -30,8 +30,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from jira_priority.model_files import read_sidecar
-
 #: The file beside model.bin (and inside model.tar.gz) that holds the corrections.
 FILE_NAME = "postprocessing.json"
 FORMAT_VERSION = 1
@@ -188,6 +186,10 @@ def read_postprocessing(source: Path) -> PostProcessing | None:
     ``source`` is what ``model_files.read_sidecar`` accepts: a model file, its
     directory, or its model.tar.gz. Raises PostProcessingError or ModelFileError.
     """
+    # Deferred: tarfile is not worth importing on the sagemaker backend's cold start
+    # unless a MODEL_URI is configured.
+    from jira_priority.model_files import read_sidecar
+
     raw = read_sidecar(source, FILE_NAME, MAX_FILE_BYTES)
     return PostProcessing.from_json(raw) if raw is not None else None
 
