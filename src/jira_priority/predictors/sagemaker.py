@@ -41,7 +41,6 @@ from jira_priority.errors import (
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
-from jira_priority.model_files import ModelFileError
 from jira_priority.postprocessing import PostProcessing, read_postprocessing
 from jira_priority.predictors.base import LabelScore, checked_ranking
 from jira_priority.settings import Settings
@@ -154,6 +153,8 @@ class SageMakerPredictor:
                         retry_after=math.ceil(RETRY_SIDECARS_AFTER_SECONDS - waited)
                     )
             assert self._model_uri is not None  # _sidecars_read is True without one
+            from jira_priority.model_files import ModelFileError  # tarfile: only with MODEL_URI
+
             try:
                 self._postprocessing = read_postprocessing(self._local_model_source())
             except (ModelFileError, ValueError, OSError, ClientError, BotoCoreError) as exc:
