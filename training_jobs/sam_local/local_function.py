@@ -56,7 +56,7 @@ class LocalBackend:
     """Which predictor the function uses under sam local, and what it talks to."""
 
     name: BackendName
-    #: embedded: the model.bin / model.ftz to serve (its folder goes along, sidecars included).
+    #: embedded: the model.bin / model.ftz to serve.
     model: Path | None = None
     #: sagemaker: the stand-in endpoint, as the container reaches it.
     endpoint_url: str | None = None
@@ -129,19 +129,25 @@ def prepare(backend: LocalBackend, workdir: Path) -> SamLocal:
     # The built template names its code relative to itself (CodeUri: PredictFunction).
     shutil.copyfile(built_template, workdir / "template.yaml")
 
-    parameters: dict[str, str] = {"PredictorBackend": backend.name}
-    variables: dict[str, str] = {}
+    parameters = {"PredictorBackend": backend.name, "SageMakerEndpointName": backend.endpoint_name}
+    # SAM CLI lets the shell's values of the declared variables override the
+    # template's (a PREDICTOR_BACKEND exported in your shell would win over the
+    # parameters); --env-vars wins over both, so it names every variable that
+    # chooses the backend.
+    variables = {
+        "PREDICTOR_BACKEND": backend.name,
+        "SAGEMAKER_ENDPOINT_NAME": backend.endpoint_name,
+        "MODEL_URI": "",
+        "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": backend.endpoint_url or "",
+    }
     if backend.model is not None and backend.name == "embedded":
         model = backend.model.resolve()
         if not model.is_file():
             raise SamLocalError(f"{backend.model} is not a model file: run `make model` first")
-        shutil.copytree(model.parent, code / MODEL_FOLDER, copy_function=_link_or_copy)
+        (code / MODEL_FOLDER).mkdir()
+        _link_or_copy(str(model), str(code / MODEL_FOLDER / model.name))
         variables["MODEL_URI"] = f"{TASK_ROOT}/{MODEL_FOLDER}/{model.name}"
-    elif backend.endpoint_url is not None:
-        parameters["SageMakerEndpointName"] = backend.endpoint_name
-        variables["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"] = backend.endpoint_url
     env_vars = workdir / "env-vars.json"
-    # --env-vars changes only the variables template.yaml declares.
     env_vars.write_text(json.dumps({FUNCTION: variables}, indent=2) + "\n", encoding="utf-8")
 
     return SamLocal(
