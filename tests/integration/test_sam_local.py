@@ -232,7 +232,7 @@ def test_embedded_backend_answers_like_the_handler_in_process(
 
 @pytest.fixture(scope="module")
 def start_api(embedded_function: SamLocal) -> Iterator[str]:
-    """sam local start-api on 127.0.0.1 (warm containers); stopped by its pid with Ctrl-C."""
+    """sam local start-api on 127.0.0.1 (warm containers), stopped by its pid."""
     port = free_port()
     process = subprocess.Popen(
         embedded_function.start_api_command("127.0.0.1", port),
@@ -247,7 +247,9 @@ def start_api(embedded_function: SamLocal) -> Iterator[str]:
             pytest.fail(f"sam local start-api did not start: {exc}")
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.send_signal(signal.SIGINT)  # what Ctrl-C sends: sam stops its containers
+        # sam stops its warm containers on SIGTERM (and on Ctrl-C's SIGINT, which a
+        # process started in the background by a non-interactive shell ignores).
+        process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
