@@ -149,7 +149,9 @@ FAKE_ENDPOINT_PORT ?= 3001
 local-image: $(SAM_VENV)/.installed $(VENV)/.installed ## build the local Lambda runtime image (skipped when it exists)
 	training_jobs/sam_local/runtime_image.sh image
 
-local-invoke: local-image build $(MODEL_DIR)/model.bin ## sam local invoke EVENT (default: all of events/), one JSON line each
+# sam build's messages go to stderr here, so that stdout has only the answers.
+local-invoke: local-image $(MODEL_DIR)/model.bin ## sam local invoke EVENT (default: all of events/), one JSON line each
+	@$(SAM) build >&2
 	@$(SAM_LOCAL) invoke --backend $(BACKEND) --model $(MODEL_DIR)/model.bin \
 		--fake-endpoint-port $(FAKE_ENDPOINT_PORT) $(EVENT)
 
