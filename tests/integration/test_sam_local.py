@@ -19,6 +19,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -27,6 +28,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from training_jobs.sam_local.local_function import (
     LocalBackend,
@@ -45,7 +47,7 @@ from tests.conftest import EVENTS_DIR, REPO_ROOT, TEST_ENDPOINT, event_names, lo
 from tests.event_expectations import HEALTH, PREDICTIONS, REFUSALS
 from tests.fakes.blazingtext_endpoint import FakeEndpoint, running_fake_endpoint
 from tests.fixtures_model import train_tiny_model
-from tests.integration.processes import free_port
+from tests.integration.processes import free_port, stop_process
 
 pytestmark = pytest.mark.integration
 
@@ -225,6 +227,50 @@ def test_embedded_backend_answers_like_the_handler_in_process(
     )
 
     status, body, _ = sam_invoke(embedded_function, name)
+
+    assert status == expected_status == HTTPStatus.OK
+    assert close(body, expected_body), (body, expected_body)
+
+
+@pytest.fixture(scope="module")
+def moto_s3(engine: None, model_path: Path) -> Iterator[str]:
+    """moto_server on the docker bridge, holding the model as s3://models/jira/model.bin."""
+    host, port = docker_bridge_address(), free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", host, "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(host, port, 30, server)
+        s3 = boto3.client("s3", endpoint_url=f"http://{host}:{port}", region_name="us-east-1")
+        s3.create_bucket(Bucket="models")
+        s3.upload_file(str(model_path), "models", "jira/model.bin")
+        yield f"http://host.docker.internal:{port}"
+    finally:
+        stop_process(server)
+
+
+def test_embedded_backend_loads_the_model_the_parameters_name_from_s3(
+    runtime_image: None,
+    moto_s3: str,
+    model_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    lambda_context: Any,
+) -> None:
+    """--parameter-overrides PredictorBackend=embedded ModelBucket=... ModelKey=..., as deployed."""
+    backend = LocalBackend(
+        "embedded",
+        parameters={"ModelBucket": "models", "ModelKey": "jira/model.bin"},
+        s3_endpoint_url=moto_s3,
+    )
+    function = prepare(backend, tmp_path_factory.mktemp("sam-local-s3"))
+    expected_status, expected_body = in_process_answer(
+        "predict-top-k", model_path, monkeypatch, lambda_context
+    )
+
+    status, body, _ = sam_invoke(function, "predict-top-k")
 
     assert status == expected_status == HTTPStatus.OK
     assert close(body, expected_body), (body, expected_body)

@@ -21,7 +21,7 @@ import struct
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,10 +62,17 @@ class LocalBackend:
     endpoint_url: str | None = None
     #: sagemaker: the endpoint name the function sends (and reports as its model).
     endpoint_name: str = "jira-priority"
+    #: More template parameters, e.g. ModelBucket and ModelKey for a model in S3.
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    #: A stand-in for S3 (AWS_ENDPOINT_URL_S3), as the container reaches it.
+    s3_endpoint_url: str | None = None
 
     def __post_init__(self) -> None:
-        if self.name == "embedded" and self.model is None:
-            raise SamLocalError("the embedded backend needs a model file (make model)")
+        in_s3 = {"ModelBucket", "ModelKey"} <= set(self.parameters)
+        if self.name == "embedded" and self.model is None and not in_s3:
+            raise SamLocalError(
+                "the embedded backend needs a model file (make model), or ModelBucket and ModelKey"
+            )
         if self.name == "sagemaker" and not self.endpoint_url:
             raise SamLocalError("the sagemaker backend needs an endpoint URL")
 
@@ -129,18 +136,24 @@ def prepare(backend: LocalBackend, workdir: Path) -> SamLocal:
     # The built template names its code relative to itself (CodeUri: PredictFunction).
     shutil.copyfile(built_template, workdir / "template.yaml")
 
-    parameters = {"PredictorBackend": backend.name, "SageMakerEndpointName": backend.endpoint_name}
+    parameters = {
+        **backend.parameters,
+        "PredictorBackend": backend.name,
+        "SageMakerEndpointName": backend.endpoint_name,
+    }
     # SAM CLI lets the shell's values of the declared variables override the
     # template's (a PREDICTOR_BACKEND exported in your shell would win over the
     # parameters); --env-vars wins over both, so it names every variable that
-    # chooses the backend.
+    # chooses the backend (MODEL_URI too, unless the parameters name a model in S3).
     variables = {
         "PREDICTOR_BACKEND": backend.name,
         "SAGEMAKER_ENDPOINT_NAME": backend.endpoint_name,
-        "MODEL_URI": "",
         "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": backend.endpoint_url or "",
+        "AWS_ENDPOINT_URL_S3": backend.s3_endpoint_url or "",
     }
-    if backend.model is not None and backend.name == "embedded":
+    if backend.name == "sagemaker":
+        variables["MODEL_URI"] = ""
+    elif backend.model is not None:
         model = backend.model.resolve()
         if not model.is_file():
             raise SamLocalError(f"{backend.model} is not a model file: run `make model` first")
