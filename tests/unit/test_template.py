@@ -8,7 +8,11 @@ from typing import Any
 import pytest
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
-from training_jobs.serve import INVALID_API_KEY, MISSING_AUTHENTICATION_TOKEN, REQUEST_TOO_LARGE
+from training_jobs.local_api.gateway import (
+    INVALID_API_KEY,
+    MISSING_AUTHENTICATION_TOKEN,
+    REQUEST_TOO_LARGE,
+)
 
 from jira_priority.settings import FUNCTION_TIMEOUT_SECONDS
 from tests.sam_template import load_template
