@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     #: model.bin / model.ftz / model.tar.gz as a local path or s3:// URI (backend "embedded").
     #: With backend "sagemaker", optional: the model.tar.gz the endpoint serves, whose
     #: postprocessing.json the function applies to the endpoint's answers.
+    #: template.yaml gives it an empty value when there is none: empty means unset.
     model_uri: str | None = Field(default=None, min_length=1)
 
     #: Largest accepted request body. Lambda's own limit is 6 MB; one Jira ticket
@@ -56,6 +57,14 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", validation_alias="POWERTOOLS_LOG_LEVEL"
     )
+
+    @field_validator("model_uri", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # CloudFormation cannot omit one variable by condition in a way `sam local`
+        # understands (it passes "" for an unresolved `!If ... AWS::NoValue`), so
+        # the template sets "" where a backend has no use for the variable.
+        return None if value == "" else value
 
     @field_validator("log_level", mode="before")
     @classmethod
