@@ -14,18 +14,18 @@ from collections.abc import Sequence
 
 #: The command modules, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
-    "training_jobs.prepare",
-    "training_jobs.train_local",
+    "training_jobs.data.prepare",
+    "training_jobs.modelling.train_local",
     "training_jobs.classify",
     "training_jobs.serve",
-    "training_jobs.evaluate",
-    "training_jobs.upload",
-    "training_jobs.train",
-    "training_jobs.tune",
-    "training_jobs.deploy",
-    "training_jobs.transform",
-    "training_jobs.status",
-    "training_jobs.teardown",
+    "training_jobs.evaluation.evaluate",
+    "training_jobs.sagemaker.upload",
+    "training_jobs.sagemaker.train",
+    "training_jobs.sagemaker.tune",
+    "training_jobs.sagemaker.deploy",
+    "training_jobs.sagemaker.transform",
+    "training_jobs.sagemaker.status",
+    "training_jobs.sagemaker.teardown",
 )
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from training_jobs.cli import main
-from training_jobs.eval_predictors import HttpApiRanker, PredictionError, RetryableError
-from training_jobs.evaluate import LabelledTicket, RetryPolicy, predict_all
+from training_jobs.evaluation.evaluate import LabelledTicket, RetryPolicy, predict_all
+from training_jobs.evaluation.scorers import HttpApiRanker, PredictionError, RetryableError
 
 from jira_priority.labels import Priority
 

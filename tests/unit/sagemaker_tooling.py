@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from training_jobs import deploy, status, teardown, train, transform, tune, upload
+from training_jobs.sagemaker import deploy, status, teardown, train, transform, tune, upload
 
 REGION = "us-east-1"
 ROLE_ARN = "arn:aws:iam::123456789012:role/JiraPrioritySageMaker"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from training_jobs.datasets import (
+from training_jobs.data.readers import (
     DatasetError,
     Layout,
     ReadStats,

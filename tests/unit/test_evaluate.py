@@ -12,15 +12,8 @@ from pathlib import Path
 
 import pytest
 from training_jobs.cli import main
-from training_jobs.datasets import DatasetError
-from training_jobs.eval_predictors import (
-    HttpApiRanker,
-    PredictionError,
-    PredictorRanker,
-    RetryableError,
-    sagemaker_ranker,
-)
-from training_jobs.evaluate import (
+from training_jobs.data.readers import DatasetError
+from training_jobs.evaluation.evaluate import (
     LabelledTicket,
     ProgressBar,
     RetryPolicy,
@@ -31,6 +24,13 @@ from training_jobs.evaluate import (
     predict_all,
     read_labelled,
     write_outputs,
+)
+from training_jobs.evaluation.scorers import (
+    HttpApiRanker,
+    PredictionError,
+    PredictorRanker,
+    RetryableError,
+    sagemaker_ranker,
 )
 
 from jira_priority.errors import ModelInvocationError, UpstreamThrottledError

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from training_jobs.aws import ToolError
-from training_jobs.images import REGISTRY_ACCOUNTS, blazingtext_image_uri
+from training_jobs.sagemaker.aws import ToolError
+from training_jobs.sagemaker.images import REGISTRY_ACCOUNTS, blazingtext_image_uri
 
 
 @pytest.mark.parametrize(

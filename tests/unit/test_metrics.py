@@ -6,7 +6,7 @@ import json
 import math
 
 import pytest
-from training_jobs.metrics import (
+from training_jobs.evaluation.metrics import (
     HEADLINE_METRICS,
     compute_metrics,
     confusion_matrix,

@@ -8,8 +8,8 @@ import struct
 import numpy as np
 import pytest
 from matplotlib import image as mpimg
-from training_jobs.metrics import compute_metrics
-from training_jobs.plots import FIGURE_PIXELS, row_normalised, write_plots
+from training_jobs.evaluation.metrics import compute_metrics
+from training_jobs.evaluation.plots import FIGURE_PIXELS, row_normalised, write_plots
 
 from jira_priority.labels import Priority
 

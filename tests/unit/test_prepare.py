@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from training_jobs.cli import main
-from training_jobs.datasets import file_sha256
+from training_jobs.data.readers import file_sha256
 
 from jira_priority.labels import LABELS
 from jira_priority.text import MAX_TOKENS, normalise_ticket

@@ -9,8 +9,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 from botocore.stub import Stubber
-from training_jobs import train as train_command
-from training_jobs.aws import Aws, describe_error
+from training_jobs.sagemaker import train as train_command
+from training_jobs.sagemaker.aws import Aws, describe_error
 
 from tests.unit.sagemaker_tooling import REGION, ROLE_ARN, run_tool
 

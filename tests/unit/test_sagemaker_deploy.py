@@ -14,8 +14,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
-from training_jobs.aws import ToolError
-from training_jobs.deploy import Deployment, Hosting, artifact_of_training_job, deploy
+from training_jobs.sagemaker.aws import ToolError
+from training_jobs.sagemaker.deploy import Deployment, Hosting, artifact_of_training_job, deploy
 
 from tests.unit.sagemaker_tooling import (  # noqa: F401
     REGION,

@@ -16,8 +16,8 @@ import botocore.session
 import pytest
 from botocore.stub import Stubber
 from botocore.validate import validate_parameters
-from training_jobs import train as train_command
-from training_jobs.aws import Aws
+from training_jobs.sagemaker import train as train_command
+from training_jobs.sagemaker.aws import Aws
 
 from tests.unit.sagemaker_tooling import REGION, ROLE_ARN, run_tool, write_prepared
 

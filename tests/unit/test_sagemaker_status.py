@@ -7,9 +7,9 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from training_jobs import status as status_command
-from training_jobs.aws import Aws, ToolError
-from training_jobs.watch import Kind, wait_until_finished
+from training_jobs.sagemaker import status as status_command
+from training_jobs.sagemaker.aws import Aws, ToolError
+from training_jobs.sagemaker.watch import Kind, wait_until_finished
 
 from tests.unit.sagemaker_tooling import (  # noqa: F401
     BUCKET,

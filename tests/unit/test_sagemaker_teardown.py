@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from training_jobs.teardown import stop_jobs
+from training_jobs.sagemaker.teardown import stop_jobs
 
 from tests.unit.sagemaker_tooling import (  # noqa: F401
     REGION,

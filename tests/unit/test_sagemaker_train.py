@@ -6,7 +6,7 @@ from dataclasses import fields
 from pathlib import Path
 
 import pytest
-from training_jobs.hyperparameters import BlazingTextHyperparameters
+from training_jobs.modelling.hyperparameters import BlazingTextHyperparameters
 
 from tests.unit.sagemaker_tooling import (  # noqa: F401
     BUCKET,

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import boto3
 import pytest
-from training_jobs.aws import ToolError
-from training_jobs.datasets import Ticket
-from training_jobs.transform import batch_input, parse_batch_output
+from training_jobs.data.readers import Ticket
+from training_jobs.sagemaker.aws import ToolError
+from training_jobs.sagemaker.transform import batch_input, parse_batch_output
 
 from jira_priority.text import normalise_ticket
 from tests.unit.sagemaker_tooling import (  # noqa: F401

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 import pytest
-from training_jobs.tune import ParameterRange, parse_range
+from training_jobs.sagemaker.tune import ParameterRange, parse_range
 
 from tests.unit.sagemaker_tooling import (  # noqa: F401
     BUCKET,

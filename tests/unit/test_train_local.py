@@ -9,9 +9,9 @@ from typing import Any
 import fasttext
 import pytest
 from training_jobs.cli import main
-from training_jobs.hyperparameters import BlazingTextHyperparameters
-from training_jobs.metrics import compute_metrics, majority_baseline
-from training_jobs.train_local import fasttext_arguments
+from training_jobs.evaluation.metrics import compute_metrics, majority_baseline
+from training_jobs.modelling.hyperparameters import BlazingTextHyperparameters
+from training_jobs.modelling.train_local import fasttext_arguments
 
 from jira_priority.labels import Priority, priority_from_label
 from tests.fixtures_model import PROBES, synthetic_lines, write_lines

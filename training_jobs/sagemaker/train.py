@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import argparse
 
-from training_jobs.aws import (
+from training_jobs.console import say
+from training_jobs.modelling.hyperparameters import (
+    BlazingTextHyperparameters,
+    hyperparameters_from_args,
+)
+from training_jobs.sagemaker.aws import (
     ApiCall,
     Aws,
     Request,
@@ -21,13 +26,8 @@ from training_jobs.aws import (
     print_plan,
     require_region,
 )
-from training_jobs.console import say
-from training_jobs.hyperparameters import (
-    BlazingTextHyperparameters,
-    hyperparameters_from_args,
-)
-from training_jobs.job_definition import JobDefinition, add_training_job_arguments, tags
-from training_jobs.watch import Kind, describe, wait_as_asked
+from training_jobs.sagemaker.job_definition import JobDefinition, add_training_job_arguments, tags
+from training_jobs.sagemaker.watch import Kind, describe, wait_as_asked
 
 DEFAULT_TIMEOUT_SECONDS = 3 * 3600
 

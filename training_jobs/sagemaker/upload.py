@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from training_jobs.aws import (
+from training_jobs.console import say
+from training_jobs.sagemaker.aws import (
     ApiCall,
     Aws,
     ToolError,
@@ -25,7 +26,6 @@ from training_jobs.aws import (
     require_region,
     s3_uri,
 )
-from training_jobs.console import say
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

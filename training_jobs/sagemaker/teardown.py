@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from training_jobs.aws import (
+from training_jobs.console import say
+from training_jobs.sagemaker.aws import (
     ApiCall,
     Aws,
     add_aws_arguments,
@@ -26,9 +27,8 @@ from training_jobs.aws import (
     require_region,
     resource_name,
 )
-from training_jobs.console import say
-from training_jobs.deploy import models_of_config
-from training_jobs.watch import Kind, describe
+from training_jobs.sagemaker.deploy import models_of_config
+from training_jobs.sagemaker.watch import Kind, describe
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient

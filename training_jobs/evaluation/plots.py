@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from jira_priority.labels import PRIORITIES
-from training_jobs.metrics import Metrics
+from training_jobs.evaluation.metrics import Metrics
 
 FIGURE_INCHES = (8.0, 6.5)
 DPI = 100

@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 from jira_priority.labels import UnknownLabelError, priority_from_label
 from jira_priority.text import normalise_ticket
-from training_jobs.aws import (
+from training_jobs.console import say
+from training_jobs.data.readers import DatasetError, ReadStats, Ticket, read_tickets
+from training_jobs.sagemaker.aws import (
     ApiCall,
     Aws,
     Request,
@@ -43,10 +45,8 @@ from training_jobs.aws import (
     resource_name,
     s3_uri,
 )
-from training_jobs.console import say
-from training_jobs.datasets import DatasetError, ReadStats, Ticket, read_tickets
-from training_jobs.job_definition import tags
-from training_jobs.watch import Kind, describe, describe_completed, wait_as_asked
+from training_jobs.sagemaker.job_definition import tags
+from training_jobs.sagemaker.watch import Kind, describe, describe_completed, wait_as_asked
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

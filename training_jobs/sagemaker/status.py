@@ -12,7 +12,7 @@ import argparse
 import json
 from typing import Any
 
-from training_jobs.aws import (
+from training_jobs.sagemaker.aws import (
     ApiCall,
     Aws,
     ToolError,
@@ -23,7 +23,7 @@ from training_jobs.aws import (
     require_region,
     resource_name,
 )
-from training_jobs.watch import READERS, Kind, State, wait_as_asked
+from training_jobs.sagemaker.watch import READERS, Kind, State, wait_as_asked
 
 
 def summary(state: State) -> dict[str, Any]:

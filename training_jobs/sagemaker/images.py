@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from training_jobs.aws import ToolError
+from training_jobs.sagemaker.aws import ToolError
 
 REPOSITORY = "blazingtext"
 #: BlazingText has a single published version; its tag is "1".
@@ -71,5 +71,5 @@ def add_image_argument(parser: argparse._ActionsContainer) -> None:
         "--image-uri",
         default=None,
         help="container image to use instead of the region's published BlazingText image "
-        "(needed in a region not listed in training_jobs/images.py)",
+        "(needed in a region not listed in training_jobs/sagemaker/images.py)",
     )

@@ -15,7 +15,9 @@ import json
 from dataclasses import dataclass, fields
 from typing import Any
 
-from training_jobs.aws import (
+from training_jobs.console import say
+from training_jobs.modelling.hyperparameters import BlazingTextHyperparameters
+from training_jobs.sagemaker.aws import (
     ApiCall,
     Aws,
     Request,
@@ -27,11 +29,9 @@ from training_jobs.aws import (
     print_plan,
     require_region,
 )
-from training_jobs.console import say
-from training_jobs.hyperparameters import BlazingTextHyperparameters
-from training_jobs.job_definition import JobDefinition, add_training_job_arguments, tags
-from training_jobs.train import checked_hyperparameters
-from training_jobs.watch import Kind, describe, wait_as_asked
+from training_jobs.sagemaker.job_definition import JobDefinition, add_training_job_arguments, tags
+from training_jobs.sagemaker.train import checked_hyperparameters
+from training_jobs.sagemaker.watch import Kind, describe, wait_as_asked
 
 OBJECTIVE_METRIC = "validation:accuracy"
 STRATEGY = "Bayesian"

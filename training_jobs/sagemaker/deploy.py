@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from training_jobs.aws import (
+from training_jobs.console import say
+from training_jobs.sagemaker.aws import (
     ApiCall,
     Aws,
     Request,
@@ -36,11 +37,10 @@ from training_jobs.aws import (
     resource_name,
     timestamped_name,
 )
-from training_jobs.console import say
-from training_jobs.images import add_image_argument, blazingtext_image_uri
-from training_jobs.job_definition import tags
-from training_jobs.tune import best_training_job
-from training_jobs.watch import Kind, describe, describe_completed, wait_until_finished
+from training_jobs.sagemaker.images import add_image_argument, blazingtext_image_uri
+from training_jobs.sagemaker.job_definition import tags
+from training_jobs.sagemaker.tune import best_training_job
+from training_jobs.sagemaker.watch import Kind, describe, describe_completed, wait_until_finished
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from training_jobs.aws import ToolError, describe_or_none
 from training_jobs.console import say
+from training_jobs.sagemaker.aws import ToolError, describe_or_none
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient

@@ -7,7 +7,7 @@ named with ``--holdout-project`` go whole to ``holdout.txt`` (never to train or
 validation) to measure cross-project generalisation.
 
 Every row read is accounted for in ``manifest.json``: written, rejected (by
-reason, from ``training_jobs.datasets``), filtered out by an option, or dropped
+reason, from ``training_jobs.data.readers``), filtered out by an option, or dropped
 as a duplicate. ``rows_read`` always equals the sum of the four.
 """
 
@@ -27,7 +27,7 @@ from typing import Any
 from jira_priority.labels import LABELS, priority_from_label
 from jira_priority.text import MAX_TOKENS, normalise_ticket
 from training_jobs.console import doc_summary, fail
-from training_jobs.datasets import DatasetError, ReadStats, Ticket, file_sha256, read_tickets
+from training_jobs.data.readers import DatasetError, ReadStats, Ticket, file_sha256, read_tickets
 
 DEFAULT_OUTPUT_DIR = Path("build/data")
 TRAIN_FILE = "train.txt"

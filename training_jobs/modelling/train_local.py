@@ -4,7 +4,7 @@ BlazingText's supervised mode is fastText's, and the ``model.bin`` files
 cross-load, so the model written here can be served by the embedded backend,
 uploaded as a ``model.tar.gz`` to a SageMaker endpoint, and a training job's
 ``model.bin`` can be evaluated or served here. The hyperparameters are
-BlazingText's (``training_jobs.hyperparameters``), mapped onto fastText's.
+BlazingText's (``training_jobs.modelling.hyperparameters``), mapped onto fastText's.
 
 Early stopping follows BlazingText's meaning (validation accuracy checked
 after each epoch from ``min_epochs`` on; stop after ``patience`` epochs
@@ -15,7 +15,7 @@ decays to zero over those N). The best candidate is kept.
 Outputs in ``--output-dir``: ``model.bin``, optionally ``model.ftz``
 (quantised), and ``training.json`` (settings, data, timings, sizes and
 validation metrics beside the majority-class baseline, both as
-``training_jobs.metrics`` computes them for ``evaluate``).
+``training_jobs.evaluation.metrics`` computes them for ``evaluate``).
 """
 
 from __future__ import annotations
@@ -34,13 +34,13 @@ from typing import Any
 
 from jira_priority.labels import Priority, UnknownLabelError, priority_from_label
 from training_jobs.console import doc_summary, fail, say
-from training_jobs.datasets import DatasetError, PreparedExample, file_sha256, read_prepared
-from training_jobs.hyperparameters import (
+from training_jobs.data.readers import DatasetError, PreparedExample, file_sha256, read_prepared
+from training_jobs.evaluation.metrics import Metrics, compute_metrics, majority_baseline
+from training_jobs.modelling.hyperparameters import (
     BlazingTextHyperparameters,
     add_hyperparameter_arguments,
     hyperparameters_from_args,
 )
-from training_jobs.metrics import Metrics, compute_metrics, majority_baseline
 
 DEFAULT_DATA_DIR = Path("build/data")
 DEFAULT_OUTPUT_DIR = Path("artifacts/model")
@@ -100,7 +100,7 @@ def predict_priorities(model: Any, texts: Sequence[str]) -> list[Priority]:
 
 
 def validation_metrics(model: Any, validation: Sequence[PreparedExample]) -> Metrics:
-    """The figures of ``training_jobs.metrics`` for the model on the validation lines."""
+    """The figures of ``training_jobs.evaluation.metrics`` for the model on the validation lines."""
     predicted = predict_priorities(model, [example.text for example in validation])
     return compute_metrics([example.priority for example in validation], [(p,) for p in predicted])
 

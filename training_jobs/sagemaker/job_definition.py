@@ -12,7 +12,8 @@ import argparse
 from dataclasses import dataclass
 from typing import Any
 
-from training_jobs.aws import (
+from training_jobs.modelling.hyperparameters import add_hyperparameter_arguments
+from training_jobs.sagemaker.aws import (
     PROJECT_TAG,
     Request,
     add_aws_arguments,
@@ -22,9 +23,8 @@ from training_jobs.aws import (
     require_role_arn,
     s3_uri,
 )
-from training_jobs.hyperparameters import add_hyperparameter_arguments
-from training_jobs.images import add_image_argument, blazingtext_image_uri
-from training_jobs.upload import CONTENT_TYPE, channel_uri
+from training_jobs.sagemaker.images import add_image_argument, blazingtext_image_uri
+from training_jobs.sagemaker.upload import CONTENT_TYPE, channel_uri
 
 #: BlazingText supervised mode trains on one instance; AWS recommends C5 below 2 GB of data.
 DEFAULT_TRAINING_INSTANCE = "ml.c5.4xlarge"

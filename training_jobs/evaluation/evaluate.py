@@ -12,7 +12,7 @@ directory receives:
 * ``confusion_counts.png``, ``confusion_normalised.png``, ``per_class.png``.
 
 The figures and their conventions (undefined precision/recall, macro averages
-over the classes present) are those of ``training_jobs.metrics``.
+over the classes present) are those of ``training_jobs.evaluation.metrics``.
 """
 
 from __future__ import annotations
@@ -33,8 +33,24 @@ from typing import Any, TextIO
 from jira_priority.labels import LABEL_PREFIX, Priority
 from jira_priority.text import MAX_TOKENS, normalise_ticket
 from training_jobs.console import fail
-from training_jobs.datasets import DatasetError, ReadStats, file_sha256, read_prepared, read_tickets
-from training_jobs.eval_predictors import (
+from training_jobs.data.prepare import HOLDOUT_FILE, MANIFEST_FILE
+from training_jobs.data.readers import (
+    DatasetError,
+    ReadStats,
+    file_sha256,
+    read_prepared,
+    read_tickets,
+)
+from training_jobs.evaluation.metrics import (
+    CONVENTIONS,
+    HEADLINE_METRICS,
+    Metrics,
+    compute_metrics,
+    majority_baseline,
+    majority_ranking,
+)
+from training_jobs.evaluation.plots import FIGURE_PIXELS, write_plots
+from training_jobs.evaluation.scorers import (
     HttpApiRanker,
     PredictionError,
     Ranking,
@@ -43,16 +59,6 @@ from training_jobs.eval_predictors import (
     local_model_ranker,
     sagemaker_ranker,
 )
-from training_jobs.metrics import (
-    CONVENTIONS,
-    HEADLINE_METRICS,
-    Metrics,
-    compute_metrics,
-    majority_baseline,
-    majority_ranking,
-)
-from training_jobs.plots import FIGURE_PIXELS, write_plots
-from training_jobs.prepare import HOLDOUT_FILE, MANIFEST_FILE
 
 #: Environment variable holding the API key, so it need not appear in `ps` output.
 API_KEY_VARIABLE = "JIRA_PRIORITY_API_KEY"

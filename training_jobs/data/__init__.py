@@ -1,0 +1,1 @@
+"""Tickets in: readers (tutorial CSV, Jira export, JSON lines), and prepare (filter, split)."""

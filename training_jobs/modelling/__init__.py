@@ -1,0 +1,1 @@
+"""The model: BlazingText hyperparameters and local fastText training."""
