@@ -2,13 +2,12 @@
 
 ``aws_env`` runs a test inside moto's in-process ``mock_aws`` (no socket is
 opened) with region, role and bucket in the environment and the bucket
-created. ``run_tool`` runs one command through the same argparse handlers as
-``python -m training_jobs`` and returns its exit status and output.
+created. ``run_tool`` runs one command as ``jira-priority`` would and returns
+its exit status and output.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,12 +17,11 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from training_jobs.sagemaker import deploy, status, teardown, train, transform, tune, upload
+from training_jobs.cli import main
 
 REGION = "us-east-1"
 ROLE_ARN = "arn:aws:iam::123456789012:role/JiraPrioritySageMaker"
 BUCKET = "jira-priority-test-bucket"
-COMMANDS = (upload, train, tune, deploy, transform, status, teardown)
 
 
 @dataclass(frozen=True)
@@ -36,18 +34,9 @@ class Result:
         return json.loads(self.out)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m training_jobs")
-    subparsers = parser.add_subparsers(dest="command", required=True)
-    for module in COMMANDS:
-        module.register(subparsers)
-    return parser
-
-
 def run_tool(capsys: pytest.CaptureFixture[str], *argv: str) -> Result:
     capsys.readouterr()
-    args = build_parser().parse_args(list(argv))
-    code = int(args.handler(args))
+    code = main(list(argv))
     captured = capsys.readouterr()
     return Result(code, captured.out, captured.err)
 

@@ -487,14 +487,13 @@ def test_evaluate_command_exits_1_for_a_model_that_cannot_load(tmp_path, capsys)
     assert not (tmp_path / "report.json").exists()
 
 
-def test_evaluate_command_needs_an_api_key_for_the_api(tmp_path, monkeypatch, capsys):
-    monkeypatch.delenv("JIRA_PRIORITY_API_KEY", raising=False)
+def test_evaluate_command_needs_exactly_one_scorer(tmp_path, capsys):
     source = write_csv(tmp_path / "bugs.csv", ticket_rows())
 
-    code = main(["evaluate", str(source), "--api-url", "http://127.0.0.1:9"])
+    code = main(["evaluate", str(source), "--model", "m.bin", "--api-url", "http://127.0.0.1:9"])
 
     assert code == 2
-    assert "--api-key" in capsys.readouterr().err
+    assert "give exactly one of --model, --endpoint, --api-url" in capsys.readouterr().err
 
 
 # --- SageMaker endpoint adapter ---------------------------------------------------------

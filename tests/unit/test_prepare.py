@@ -212,7 +212,10 @@ def test_max_tokens_above_what_serving_uses_is_refused(
     code = main(["prepare", str(source), "--max-tokens", str(MAX_TOKENS + 1)])
 
     assert code == 2
-    assert capsys.readouterr().err == f"prepare: max tokens must be between 1 and {MAX_TOKENS}\n"
+    assert capsys.readouterr().err == (
+        f"prepare: Invalid value for '--max-tokens': {MAX_TOKENS + 1} is not in the range "
+        f"1<=x<={MAX_TOKENS}. (see jira-priority prepare --help)\n"
+    )
 
 
 def test_oversampling_lifts_minorities_in_train_only(tmp_path: Path, source: Path) -> None:

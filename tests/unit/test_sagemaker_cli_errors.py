@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 from botocore.stub import Stubber
-from training_jobs.sagemaker import train as train_command
+from training_jobs.sagemaker import aws as aws_module
 from training_jobs.sagemaker.aws import Aws, describe_error
 
 from tests.unit.sagemaker_tooling import REGION, ROLE_ARN, run_tool
@@ -24,7 +24,7 @@ def settings(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def stubbed_train(monkeypatch: pytest.MonkeyPatch, code: str, message: str) -> tuple[Any, Stubber]:
     client = boto3.client("sagemaker", region_name=REGION)
-    monkeypatch.setattr(train_command, "Aws", lambda region: Aws(region, sagemaker_client=client))
+    monkeypatch.setattr(aws_module, "Aws", lambda region: Aws(region, sagemaker_client=client))
     stubber = Stubber(client)
     stubber.add_client_error(
         "describe_training_job",
@@ -50,7 +50,7 @@ def test_missing_credentials(
 
     assert result.code == 1
     assert result.err == (
-        "error: no AWS credentials found: set AWS_PROFILE (see `aws configure`) or "
+        "train: no AWS credentials found: set AWS_PROFILE (see `aws configure`) or "
         "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n"
     )
 
@@ -64,7 +64,7 @@ def test_missing_region(
     result = run_tool(capsys, "teardown")
 
     assert result.code == 1
-    assert result.err == "error: no AWS region: pass --region or set AWS_REGION\n"
+    assert result.err == "teardown: no AWS region: pass --region or set AWS_REGION\n"
 
 
 def test_a_quota_says_what_to_do(
@@ -81,7 +81,7 @@ def test_a_quota_says_what_to_do(
     assert result.code == 1
     assert result.err.count("\n") == 1
     assert result.err.startswith(
-        "error: CreateTrainingJob failed: ResourceLimitExceeded: The account-level service limit"
+        "train: CreateTrainingJob failed: ResourceLimitExceeded: The account-level service limit"
     )
     assert "Service Quotas" in result.err
 

@@ -200,7 +200,7 @@ def test_a_missing_training_job_is_one_line(capsys: pytest.CaptureFixture[str]) 
     result = run_tool(capsys, *deploy_args("--training-job", "no-such-job"))
 
     assert result.code == 1
-    assert result.err == "error: training job no-such-job does not exist\n"
+    assert result.err == "deploy: training job no-such-job does not exist\n"
 
 
 # --- moving an endpoint, with a Stubber -------------------------------------------
@@ -381,7 +381,7 @@ def test_the_samconfig_line_to_paste_is_printed(capsys: pytest.CaptureFixture[st
 def test_endpoint_names_must_be_lower_case_like_the_stack_parameter(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    with pytest.raises(SystemExit):
-        run_tool(capsys, "deploy", "--training-job", "x", "--endpoint-name", "JiraPriority")
+    result = run_tool(capsys, "deploy", "--training-job", "x", "--endpoint-name", "JiraPriority")
 
-    assert "use lower case" in capsys.readouterr().err
+    assert result.code == 2
+    assert "use lower case" in result.err

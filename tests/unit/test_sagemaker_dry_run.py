@@ -16,7 +16,7 @@ import botocore.session
 import pytest
 from botocore.stub import Stubber
 from botocore.validate import validate_parameters
-from training_jobs.sagemaker import train as train_command
+from training_jobs.sagemaker import aws as aws_module
 from training_jobs.sagemaker.aws import Aws
 
 from tests.unit.sagemaker_tooling import REGION, ROLE_ARN, run_tool, write_prepared
@@ -125,7 +125,7 @@ def test_the_dry_run_request_is_exactly_what_a_real_run_sends(
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     client = boto3.client("sagemaker", region_name=REGION)
-    monkeypatch.setattr(train_command, "Aws", lambda region: Aws(region, sagemaker_client=client))
+    monkeypatch.setattr(aws_module, "Aws", lambda region: Aws(region, sagemaker_client=client))
 
     with Stubber(client) as stubber:
         stubber.add_client_error(

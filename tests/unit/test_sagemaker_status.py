@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from training_jobs.sagemaker import status as status_command
+from training_jobs.sagemaker import aws as aws_module
 from training_jobs.sagemaker.aws import Aws, ToolError
 from training_jobs.sagemaker.watch import Kind, wait_until_finished
 
@@ -135,13 +135,13 @@ def test_status_of_a_failed_job_prints_the_summary_and_exits_1(
         training_job("Failed", "Failed", "Training failed", reason="ResourceLimitExceeded: quota"),
         {"TrainingJobName": "bt-watch"},
     )
-    monkeypatch.setattr(status_command, "Aws", lambda region: Aws(region, sagemaker_client=client))
+    monkeypatch.setattr(aws_module, "Aws", lambda region: Aws(region, sagemaker_client=client))
 
     result = run_tool(capsys, "status", "--training-job", "bt-watch", "--region", REGION)
 
     assert result.code == 1
     assert result.json()["failure_reason"] == "ResourceLimitExceeded: quota"
-    assert result.err == "error: training job bt-watch Failed: ResourceLimitExceeded: quota\n"
+    assert result.err == "status: training job bt-watch Failed: ResourceLimitExceeded: quota\n"
 
 
 @pytest.mark.usefixtures("aws_env")
@@ -178,7 +178,7 @@ def test_status_of_a_missing_job_is_one_line(capsys: pytest.CaptureFixture[str])
     result = run_tool(capsys, "status", "--transform-job", "no-such-batch")
 
     assert result.code == 1
-    assert result.err.startswith("error: DescribeTransformJob failed: ValidationException: ")
+    assert result.err.startswith("status: DescribeTransformJob failed: ValidationException: ")
     assert result.err.count("\n") == 1
 
 

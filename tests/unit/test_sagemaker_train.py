@@ -122,7 +122,7 @@ def test_early_stopping_without_validation_is_refused(capsys: pytest.CaptureFixt
     result = run_tool(capsys, "train", "--no-validation", "--early-stopping")
 
     assert result.code == 1
-    assert result.err == "error: --early-stopping needs a validation channel\n"
+    assert result.err == "train: --early-stopping needs a validation channel\n"
     assert sagemaker_client().list_training_jobs()["TrainingJobSummaries"] == []
 
 
@@ -130,7 +130,7 @@ def test_invalid_hyperparameter_is_one_line(capsys: pytest.CaptureFixture[str]) 
     result = run_tool(capsys, "train", "--learning-rate", "2")
 
     assert result.code == 1
-    assert result.err.startswith("error: invalid hyperparameters: learning_rate")
+    assert result.err.startswith("train: invalid hyperparameters: learning_rate")
 
 
 def test_missing_role_is_one_line(
@@ -141,7 +141,7 @@ def test_missing_role_is_one_line(
     result = run_tool(capsys, "train")
 
     assert result.code == 1
-    assert result.err == "error: no IAM role: pass --role-arn or set SAGEMAKER_ROLE_ARN\n"
+    assert result.err == "train: no IAM role: pass --role-arn or set SAGEMAKER_ROLE_ARN\n"
 
 
 def test_malformed_role_is_refused_before_calling_aws(capsys: pytest.CaptureFixture[str]) -> None:

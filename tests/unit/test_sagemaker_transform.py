@@ -152,7 +152,7 @@ def test_a_missing_model_is_refused_before_any_upload(
                       "--output", str(tmp_path / "o.csv"), "--model-name", "nope")  # fmt: skip
 
     assert result.code == 1
-    assert result.err.endswith("\nerror: model nope does not exist (deploy creates one)\n")
+    assert result.err.endswith("\ntransform: model nope does not exist (deploy creates one)\n")
     listed = boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=BUCKET)
     assert listed.get("KeyCount", 0) == 0
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
-
 import pytest
-from training_jobs.sagemaker.tune import ParameterRange, parse_range
+from training_jobs.sagemaker.search_space import ParameterRange, parse_range
 
 from tests.unit.sagemaker_tooling import (  # noqa: F401
     BUCKET,
@@ -128,7 +126,7 @@ def test_an_existing_tuning_job_is_refused(capsys: pytest.CaptureFixture[str]) -
     again = run_tool(capsys, "tune", "--job-name", "tune-5", "--no-wait")
 
     assert again.code == 1
-    assert again.err == "error: tuning job tune-5 already exists; pass another --job-name\n"
+    assert again.err == "tune: tuning job tune-5 already exists; pass another --job-name\n"
 
 
 def test_more_parallel_than_total_jobs_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
@@ -139,9 +137,10 @@ def test_more_parallel_than_total_jobs_is_refused(capsys: pytest.CaptureFixture[
 
 
 def test_tuning_job_names_are_at_most_32_characters(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit):
-        run_tool(capsys, "tune", "--job-name", "x" * 33)
-    assert "at most 32 characters" in capsys.readouterr().err
+    result = run_tool(capsys, "tune", "--job-name", "x" * 33)
+
+    assert result.code == 2
+    assert "longer than the 32 characters allowed here" in result.err
 
 
 def test_parse_range_checks_name_type_and_order() -> None:
@@ -150,5 +149,5 @@ def test_parse_range_checks_name_type_and_order() -> None:
         "learning_rate", 0.01, 0.1, integer=False
     )
     for bad in ("mode=1:2", "epochs=1.5:3", "epochs=9:3", "early_stopping=0:1", "epochs=3"):
-        with pytest.raises(argparse.ArgumentTypeError):
+        with pytest.raises(ValueError, match=r"numeric|MIN:MAX|MIN must"):
             parse_range(bad)

@@ -81,7 +81,7 @@ def test_a_missing_file_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path
 
     assert result.code == 1
     assert result.err == (
-        f"error: {tmp_path / 'nope.txt'}: no such file "
+        f"upload: {tmp_path / 'nope.txt'}: no such file "
         "(run `python -m training_jobs prepare` first)\n"
     )
 
@@ -93,6 +93,6 @@ def test_a_missing_bucket_is_one_line(capsys: pytest.CaptureFixture[str], tmp_pa
 
     assert result.code == 1
     assert result.err == (
-        "error: HeadBucket failed: NoSuchBucket: the bucket does not exist "
+        "upload: HeadBucket failed: NoSuchBucket: the bucket does not exist "
         "(create the bucket first, or pass the right --bucket)\n"
     )

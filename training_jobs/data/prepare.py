@@ -13,9 +13,7 @@ as a duplicate. ``rows_read`` always equals the sum of the four.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -26,8 +24,7 @@ from typing import Any
 
 from jira_priority.labels import LABELS, priority_from_label
 from jira_priority.text import MAX_TOKENS, normalise_ticket
-from training_jobs.console import doc_summary, fail
-from training_jobs.data.readers import DatasetError, ReadStats, Ticket, file_sha256, read_tickets
+from training_jobs.data.readers import ReadStats, Ticket, file_sha256, read_tickets
 
 DEFAULT_OUTPUT_DIR = Path("build/data")
 TRAIN_FILE = "train.txt"
@@ -114,7 +111,8 @@ class PrepareResult:
         return total
 
 
-def _fold(values: Iterable[str]) -> frozenset[str]:
+def fold_names(values: Iterable[str]) -> frozenset[str]:
+    """Names compared without case or surrounding blanks (projects, statuses, types)."""
     return frozenset(v.strip().casefold() for v in values if v.strip())
 
 
@@ -251,7 +249,7 @@ def write_outputs(
     return manifest
 
 
-def _print_summary(result: PrepareResult, output_dir: Path, manifest: dict[str, Any]) -> None:
+def print_summary(result: PrepareResult, output_dir: Path, manifest: dict[str, Any]) -> None:
     rows = manifest["rows"]
     print(
         f"read {rows['read']} rows: wrote {rows['written']}, rejected {rows['rejected']}, "
@@ -267,128 +265,3 @@ def _print_summary(result: PrepareResult, output_dir: Path, manifest: dict[str, 
     if result.oversampled:
         print(f"  train includes {result.oversampled} oversampled copies of minority tickets")
     print(f"  manifest: {output_dir / MANIFEST_FILE}")
-
-
-def run(args: argparse.Namespace) -> int:
-    try:
-        options = PrepareOptions(
-            validation_fraction=args.validation_fraction,
-            seed=args.seed,
-            max_tokens=args.max_tokens,
-            statuses=_fold(args.status),
-            issue_types=_fold(args.issue_type),
-            projects=_fold(args.project),
-            holdout_projects=_fold(args.holdout_project),
-            drop_duplicates=args.drop_duplicates,
-            oversample=args.oversample,
-            encoding=args.encoding,
-        )
-    except ValueError as exc:
-        return fail("prepare", str(exc), 2)
-    paths = [Path(p) for p in args.input]
-    try:
-        result = collect(paths, options)
-    except DatasetError as exc:
-        return fail("prepare", str(exc))
-    if not result.train:
-        return fail(
-            "prepare",
-            f"no ticket left to train on ({result.rows_read} rows read, "
-            f"{result.rows_rejected} rejected, {sum(result.filtered.values())} filtered out)",
-        )
-    try:
-        manifest = write_outputs(result, paths, Path(args.output_dir), options)
-    except OSError as exc:
-        return fail("prepare", f"cannot write to {args.output_dir}: {exc.strerror or exc}")
-    _print_summary(result, Path(args.output_dir), manifest)
-    return 0
-
-
-def register(subparsers: Any) -> None:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "prepare",
-        help="turn Jira tickets (CSV, Jira export, JSON lines, .gz) into BlazingText files",
-        description=doc_summary(__doc__),
-    )
-    parser.add_argument(
-        "input",
-        nargs="+",
-        help="ticket files: the tutorial's CSV layout, a Jira CSV export, or JSON lines; "
-        "gzip is detected automatically",
-    )
-    parser.add_argument(
-        "-o",
-        "--output-dir",
-        default=os.fspath(DEFAULT_OUTPUT_DIR),
-        help="where train.txt, validation.txt and manifest.json go "
-        f"(default: {DEFAULT_OUTPUT_DIR})",
-    )
-    parser.add_argument(
-        "--validation-fraction",
-        type=float,
-        default=0.2,
-        help="share of each priority's tickets put in validation.txt (default: 0.2)",
-    )
-    parser.add_argument(
-        "--seed", type=int, default=42, help="seed of the split and shuffles (default: 42)"
-    )
-    parser.add_argument(
-        "--max-tokens",
-        type=int,
-        default=MAX_TOKENS,
-        help=f"tokens kept per ticket, title first; at most {MAX_TOKENS}, what serving keeps "
-        f"(default: {MAX_TOKENS})",
-    )
-    parser.add_argument(
-        "--status",
-        action="append",
-        default=[],
-        metavar="STATUS",
-        help="keep only tickets with this status (repeatable; e.g. --status Resolved "
-        "--status Closed, so that open tickets' priorities, which may still change, are left out)",
-    )
-    parser.add_argument(
-        "--issue-type",
-        action="append",
-        default=[],
-        metavar="TYPE",
-        help="keep only tickets of this issue type (repeatable; e.g. Bug)",
-    )
-    parser.add_argument(
-        "--project",
-        action="append",
-        default=[],
-        metavar="KEY",
-        help="keep only tickets of this project (repeatable; e.g. HIVE)",
-    )
-    parser.add_argument(
-        "--holdout-project",
-        action="append",
-        default=[],
-        metavar="KEY",
-        help="put every ticket of this project in holdout.txt and none in train or "
-        "validation (repeatable), to measure how the model does on an unseen project",
-    )
-    parser.add_argument(
-        "--drop-duplicates",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="drop tickets whose normalised text was already seen (default: on), so the "
-        "same text cannot be in both train and validation",
-    )
-    parser.add_argument(
-        "--oversample",
-        type=float,
-        default=0.0,
-        metavar="RATIO",
-        help="repeat random training tickets of each priority until it has at least RATIO x "
-        "the count of the most common one (0 = off, 1 = balanced; validation is never "
-        "oversampled; default: 0)",
-    )
-    parser.add_argument(
-        "--encoding",
-        default="utf-8",
-        help="text encoding of the input files; rows with bytes invalid in it are rejected "
-        "(default: utf-8)",
-    )
-    parser.set_defaults(handler=run)

@@ -53,6 +53,7 @@ from jira_priority.labels import (
     priority_from_name,
 )
 from jira_priority.text import tokenise
+from training_jobs.errors import CommandError
 
 __all__ = [
     "DatasetError",
@@ -75,7 +76,7 @@ _CSV_FIELD_LIMIT = 64 * 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-class DatasetError(Exception):
+class DatasetError(CommandError):
     """The file as a whole cannot be read (missing, unknown layout, corrupt)."""
 
 
@@ -219,6 +220,8 @@ def _open_text(path: Path, encoding: str) -> Iterator[IO[str]]:
     of raising, so the one row that holds it can be rejected and counted while
     the rest of the file is read.
     """
+    if path.is_dir():
+        raise DatasetError(f"{path}: is a directory; name a ticket or prepared file in it")
     if not path.is_file():
         raise DatasetError(f"{path}: no such file")
     try:

@@ -17,11 +17,9 @@ over the classes present) are those of ``training_jobs.evaluation.metrics``.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import gzip
 import json
-import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -32,7 +30,6 @@ from typing import Any, TextIO
 
 from jira_priority.labels import LABEL_PREFIX, Priority
 from jira_priority.text import MAX_TOKENS, normalise_ticket
-from training_jobs.console import fail
 from training_jobs.data.prepare import HOLDOUT_FILE, MANIFEST_FILE
 from training_jobs.data.readers import (
     DatasetError,
@@ -51,18 +48,12 @@ from training_jobs.evaluation.metrics import (
 )
 from training_jobs.evaluation.plots import FIGURE_PIXELS, write_plots
 from training_jobs.evaluation.scorers import (
-    HttpApiRanker,
     PredictionError,
     Ranking,
     RetryableError,
     TicketRanker,
-    local_model_ranker,
-    sagemaker_ranker,
 )
 
-#: Environment variable holding the API key, so it need not appear in `ps` output.
-API_KEY_VARIABLE = "JIRA_PRIORITY_API_KEY"
-DEFAULT_OUTPUT_DIR = Path("artifacts/evaluation")
 UNKNOWN_PROJECT = "(unknown)"
 
 # --- input -------------------------------------------------------------------------
@@ -557,147 +548,3 @@ def write_outputs(
 
 
 # --- the command --------------------------------------------------------------------
-
-
-def build_ranker(args: argparse.Namespace) -> TicketRanker:
-    if args.model:
-        return local_model_ranker(args.model)
-    if args.endpoint:
-        return sagemaker_ranker(args.endpoint)
-    api_key = args.api_key or os.environ.get(API_KEY_VARIABLE)
-    if not api_key:
-        raise ValueError(f"--api-url needs --api-key or {API_KEY_VARIABLE} in the environment")
-    return HttpApiRanker(args.api_url, api_key, timeout=args.timeout)
-
-
-def run(args: argparse.Namespace) -> int:
-    try:
-        data = read_labelled(
-            Path(args.input),
-            args.input_format,
-            projects=args.project or (),
-            limit=args.limit,
-            projects_from=Path(args.projects_from) if args.projects_from else None,
-        )
-        ranker = build_ranker(args)
-    except (DatasetError, ValueError) as exc:
-        return fail("evaluate", str(exc), 2)
-    except PredictionError as exc:
-        return fail("evaluate", str(exc))
-    progress = ProgressBar(len(data.tickets), enabled=not args.no_progress)
-    retry = RetryPolicy(max_attempts=args.max_attempts)
-    try:
-        rankings = predict_all(
-            data.tickets,
-            ranker,
-            k=args.k,
-            batch_size=args.batch_size,
-            retry=retry,
-            progress=progress,
-        )
-    except PredictionError as exc:
-        print(f"\nevaluate: prediction failed: {exc}", file=sys.stderr)
-        return 1
-    evaluation = evaluate_rankings(data.tickets, rankings)
-    projects = per_project(data.tickets, rankings) if args.by_project else None
-    title = args.title or f"{Path(args.input).name} · {ranker.description['kind']}"
-    output_dir = Path(args.output_dir)
-    report = write_outputs(
-        output_dir,
-        evaluation,
-        projects,
-        title=title,
-        source=data.source,
-        predictor=ranker.description,
-        k=args.k,
-    )
-    comparison = report["comparison"]
-    print(
-        f"{report['count']} tickets: accuracy {comparison['accuracy']['model']:.3f} "
-        f"(majority {comparison['accuracy']['baseline']:.3f}), "
-        f"macro-F1 {comparison['macro_f1']['model']:.3f} "
-        f"(majority {comparison['macro_f1']['baseline']:.3f}); "
-        f"report in {output_dir}/summary.md"
-    )
-    return 0
-
-
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return number
-
-
-def _k(value: str) -> int:
-    number = int(value)
-    if not 2 <= number <= len(Priority):
-        raise argparse.ArgumentTypeError(f"must be 2..{len(Priority)} (top-2 needs two)")
-    return number
-
-
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "evaluate",
-        help="score a labelled file with a model, endpoint or the API, and report metrics",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "input", help="labelled tickets (CSV, Jira export, JSON lines, .gz) or a prepared file"
-    )
-    parser.add_argument(
-        "--input-format",
-        choices=("auto", "tickets", "prepared"),
-        default="auto",
-        help="auto: a file whose first line starts with __label__ is a prepared file",
-    )
-    target = parser.add_mutually_exclusive_group(required=True)
-    target.add_argument("--model", metavar="PATH_OR_S3_URI", help="model.bin, .ftz or model.tar.gz")
-    target.add_argument("--endpoint", metavar="NAME", help="SageMaker endpoint name")
-    target.add_argument("--api-url", metavar="URL", help="the deployed API's base URL")
-    parser.add_argument("--api-key", help=f"API key for --api-url (default: ${API_KEY_VARIABLE})")
-    parser.add_argument(
-        "--output-dir",
-        default=str(DEFAULT_OUTPUT_DIR),
-        help=f"where report.json, summary.md and the PNGs go (default: {DEFAULT_OUTPUT_DIR})",
-    )
-    parser.add_argument(
-        "--by-project", action="store_true", help="also report every project separately"
-    )
-    parser.add_argument(
-        "--project",
-        action="append",
-        metavar="KEY",
-        help="evaluate only this project's tickets (repeatable; ticket files only)",
-    )
-    parser.add_argument(
-        "--projects-from",
-        metavar="TICKET_FILE",
-        help="for a prepared file: the ticket file it was prepared from, to recover each "
-        "line's project for --by-project (matched on the normalised text)",
-    )
-    parser.add_argument(
-        "--limit", type=_positive, help="evaluate only the first N labelled tickets"
-    )
-    parser.add_argument("--title", help="report title (default: input file and predictor kind)")
-    parser.add_argument(
-        "--k", type=_k, default=2, help="ranked priorities to ask for per ticket (default: 2)"
-    )
-    parser.add_argument(
-        "--batch-size",
-        type=_positive,
-        default=100,
-        help="tickets per call (default: 100; the HTTP API takes 25 at most)",
-    )
-    parser.add_argument(
-        "--max-attempts",
-        type=_positive,
-        default=5,
-        help="attempts per batch on throttling, unavailability or time-outs (default: 5)",
-    )
-    parser.add_argument(
-        "--timeout", type=float, default=30.0, help="seconds per HTTP API request (default: 30)"
-    )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    parser.set_defaults(handler=run)

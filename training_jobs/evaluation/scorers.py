@@ -39,6 +39,7 @@ from jira_priority.labels import (
 )
 from jira_priority.predictors.base import Predictor
 from jira_priority.text import normalise_ticket
+from training_jobs.errors import CommandError
 
 #: The HTTP API accepts at most this many tickets per request.
 HTTP_MAX_BATCH = 25
@@ -48,7 +49,7 @@ TicketText = tuple[str, str]
 Ranking = list[Priority]
 
 
-class PredictionError(Exception):
+class PredictionError(CommandError):
     """The predictor failed in a way another attempt will not fix."""
 
 
@@ -174,7 +175,7 @@ def _retry_after(headers: Message | None) -> float | None:
 
 
 class HttpApiRanker:
-    """``POST {url}/predict`` with ``x-api-key``, 25 tickets per request at most.
+    """``POST {url}/predict`` (with ``x-api-key`` when given), 25 tickets per request at most.
 
     Only 429, 503 and 504 (and network failures) are retried: the API's 502
     means the model failed or the endpoint refused, which another try won't fix.
@@ -183,11 +184,15 @@ class HttpApiRanker:
     max_batch: int | None = HTTP_MAX_BATCH
 
     def __init__(
-        self, url: str, api_key: str, timeout: float = 30.0, opener: Opener = _urlopen
+        self,
+        url: str,
+        api_key: str | None = None,
+        timeout: float = 30.0,
+        opener: Opener = _urlopen,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"not an http(s) URL: {url!r}")
+            raise PredictionError(f"--api-url: not an http(s) URL: {url!r}", exit_code=2)
         # Either the API's base URL or the stack's PredictApiUrl output (…/predict).
         self.url = url.rstrip("/").removesuffix("/predict")
         self.api_key = api_key
@@ -223,7 +228,8 @@ class HttpApiRanker:
             headers={
                 "Content-Type": "application/json",
                 "Accept": "application/json",
-                "x-api-key": self.api_key,
+                # A server without keys (`make serve`, `sam local start-api`) needs none.
+                **({"x-api-key": self.api_key} if self.api_key else {}),
             },
         )
         try:
@@ -235,7 +241,10 @@ class HttpApiRanker:
                 raise RetryableError(
                     f"HTTP {exc.code}{detail}", retry_after=_retry_after(exc.headers)
                 ) from exc
-            raise PredictionError(f"HTTP {exc.code}{detail}") from exc
+            hint = ""
+            if exc.code == HTTPStatus.FORBIDDEN and not self.api_key:
+                hint = "; the API wants a key: pass --api-key or set JIRA_PRIORITY_API_KEY"
+            raise PredictionError(f"HTTP {exc.code}{detail}{hint}") from exc
         except TimeoutError as exc:
             raise RetryableError(f"no answer within {self.timeout:g} s") from exc
         except urllib.error.URLError as exc:

@@ -8,7 +8,7 @@ defaults (buckets 2,000,000 x vector_dim 100) make an ~800 MB model.
 
 from __future__ import annotations
 
-import argparse
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -48,8 +48,14 @@ class BlazingTextHyperparameters:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> BlazingTextHyperparameters:
+        """The hyperparameters among a command's options (ValueError if one is out of range)."""
+        return cls(**{f.name: options[f.name] for f in fields(cls) if f.name != "mode"})
 
-_HELP = {
+
+#: What each option means, as ``--help`` says it.
+HELP = {
     "epochs": "passes over the training data",
     "learning_rate": "step size of the parameter updates",
     "vector_dim": "size of the word and n-gram vectors",
@@ -60,37 +66,3 @@ _HELP = {
     "patience": "epochs without improvement before early stopping",
     "min_epochs": "epochs to train before early stopping may stop",
 }
-
-
-def add_hyperparameter_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--epochs``, ``--learning-rate`` ... with BlazingText's meanings."""
-    group = parser.add_argument_group("BlazingText hyperparameters (supervised mode)")
-    defaults = BlazingTextHyperparameters()
-    for field in fields(BlazingTextHyperparameters):
-        if field.name == "mode":
-            continue
-        default = getattr(defaults, field.name)
-        flag = "--" + field.name.replace("_", "-")
-        if isinstance(default, bool):
-            group.add_argument(
-                flag,
-                action=argparse.BooleanOptionalAction,
-                default=default,
-                help=f"{_HELP[field.name]} (default: {default})",
-            )
-        else:
-            group.add_argument(
-                flag,
-                type=type(default),
-                default=default,
-                help=f"{_HELP[field.name]} (default: {default})",
-            )
-
-
-def hyperparameters_from_args(args: argparse.Namespace) -> BlazingTextHyperparameters:
-    values = {
-        f.name: getattr(args, f.name)
-        for f in fields(BlazingTextHyperparameters)
-        if f.name != "mode"
-    }
-    return BlazingTextHyperparameters(**values)

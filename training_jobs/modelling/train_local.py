@@ -20,9 +20,7 @@ validation metrics beside the majority-class baseline, both as
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import statistics
 import time
 from collections import Counter
@@ -33,23 +31,20 @@ from pathlib import Path
 from typing import Any
 
 from jira_priority.labels import Priority, UnknownLabelError, priority_from_label
-from training_jobs.console import doc_summary, fail, say
-from training_jobs.data.readers import DatasetError, PreparedExample, file_sha256, read_prepared
+from training_jobs.console import say
+from training_jobs.data.readers import PreparedExample, file_sha256, read_prepared
+from training_jobs.errors import CommandError
 from training_jobs.evaluation.metrics import Metrics, compute_metrics, majority_baseline
 from training_jobs.modelling.hyperparameters import (
     BlazingTextHyperparameters,
-    add_hyperparameter_arguments,
-    hyperparameters_from_args,
 )
 
-DEFAULT_DATA_DIR = Path("build/data")
-DEFAULT_OUTPUT_DIR = Path("artifacts/model")
 REPORT_FILE = "training.json"
 #: Tickets timed one at a time for the latency figure.
 LATENCY_SAMPLE = 500
 
 
-class TrainingError(Exception):
+class TrainingError(CommandError):
     """Training cannot run or failed; the message is the whole story."""
 
 
@@ -193,16 +188,23 @@ def _count_lines(path: Path) -> Counter[str]:
     return Counter(example.label for example in read_prepared(path))
 
 
-def train(args: argparse.Namespace) -> dict[str, Any]:
+def train(
+    *,
+    train_path: Path,
+    validation_path: Path | None,
+    output_dir: Path,
+    hp: BlazingTextHyperparameters,
+    seed: int = 42,
+    threads: int = 1,
+    quantize: bool = False,
+    quantize_cutoff: int = 100_000,
+    verbose: bool = False,
+) -> dict[str, Any]:
     """Train, write the outputs, and return the report written to training.json."""
-    hp = hyperparameters_from_args(args)
-    if args.threads < 1:
+    if threads < 1:
         raise ValueError("threads must be at least 1")
-    if args.quantize_cutoff < 0:
+    if quantize_cutoff < 0:
         raise ValueError("quantize cutoff must be at least 0")
-    train_path = Path(args.train)
-    validation_path = Path(args.validation) if args.validation else None
-    output_dir = Path(args.output_dir)
     train_counts = _count_lines(train_path)  # also checks every line's label
     if not train_counts:
         raise TrainingError(f"{train_path} has no training lines")
@@ -213,7 +215,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     )
     started = time.perf_counter()
     best, log = train_candidates(
-        train_path, validation, hp, seed=args.seed, threads=args.threads, verbose=args.verbose
+        train_path, validation, hp, seed=seed, threads=threads, verbose=verbose
     )
     training_seconds = time.perf_counter() - started
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -233,16 +235,16 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         ).as_dict()
 
     quantised_path = output_dir / "model.ftz"
-    if args.quantize:
+    if quantize:
         started = time.perf_counter()
         try:
             best.model.quantize(
                 input=str(train_path),
                 qnorm=True,
                 retrain=True,
-                cutoff=args.quantize_cutoff,
-                thread=args.threads,
-                verbose=2 if args.verbose else 0,
+                cutoff=quantize_cutoff,
+                thread=threads,
+                verbose=2 if verbose else 0,
             )
         except (ValueError, RuntimeError) as exc:
             raise TrainingError(f"fastText could not quantise the model: {exc}") from exc
@@ -262,8 +264,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         "hyperparameters": hp.as_dict(),
         "sagemaker_hyperparameters": hp.as_sagemaker(),
         "fasttext_arguments": fasttext_arguments(hp, best.epochs),
-        "seed": args.seed,
-        "threads": args.threads,
+        "seed": seed,
+        "threads": threads,
         "data": {
             "train": {
                 "path": str(train_path),
@@ -291,7 +293,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
-def _print_summary(report: dict[str, Any], output_dir: Path) -> None:
+def print_summary(report: dict[str, Any], output_dir: Path) -> None:
     print(
         f"trained {report['epochs_trained']} epochs in {report['training_seconds']:.1f} s "
         f"-> {output_dir}"
@@ -311,65 +313,3 @@ def _print_summary(report: dict[str, Any], output_dir: Path) -> None:
                     f"macro-F1 {m['macro_f1']:.4f}"
                 )
     print(f"  report: {output_dir / REPORT_FILE}")
-
-
-def run(args: argparse.Namespace) -> int:
-    try:
-        report = train(args)
-    except ValueError as exc:  # invalid hyperparameters
-        return fail("train-local", str(exc), 2)
-    except (TrainingError, DatasetError) as exc:
-        return fail("train-local", str(exc))
-    except OSError as exc:
-        return fail("train-local", f"{exc.filename or ''}: {exc.strerror or exc}")
-    _print_summary(report, Path(args.output_dir))
-    return 0
-
-
-def register(subparsers: Any) -> None:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "train-local",
-        help="train a BlazingText-compatible fastText model on this machine",
-        description=doc_summary(__doc__),
-    )
-    parser.add_argument(
-        "--train",
-        default=os.fspath(DEFAULT_DATA_DIR / "train.txt"),
-        help="prepared training file, one '__label__N tokens' line per ticket "
-        f"(default: {DEFAULT_DATA_DIR / 'train.txt'})",
-    )
-    parser.add_argument(
-        "--validation",
-        default=os.fspath(DEFAULT_DATA_DIR / "validation.txt"),
-        help="prepared validation file for metrics and early stopping; '' for none "
-        f"(default: {DEFAULT_DATA_DIR / 'validation.txt'})",
-    )
-    parser.add_argument(
-        "-o",
-        "--output-dir",
-        default=os.fspath(DEFAULT_OUTPUT_DIR),
-        help=f"where model.bin, model.ftz and {REPORT_FILE} go (default: {DEFAULT_OUTPUT_DIR})",
-    )
-    parser.add_argument("--seed", type=int, default=42, help="fastText's random seed (default: 42)")
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="training threads; only 1 gives the same model for the same seed (default: 1)",
-    )
-    parser.add_argument(
-        "--quantize",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="also write a quantised model.ftz (much smaller, slightly less accurate; "
-        "default: off)",
-    )
-    parser.add_argument(
-        "--quantize-cutoff",
-        type=int,
-        default=100_000,
-        help="words and n-grams kept in model.ftz (0 keeps all; default: 100000)",
-    )
-    parser.add_argument("--verbose", action="store_true", help="show fastText's own progress lines")
-    add_hyperparameter_arguments(parser)
-    parser.set_defaults(handler=run)

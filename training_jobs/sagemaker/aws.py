@@ -1,4 +1,4 @@
-"""What every AWS command shares: options, clients, dry runs and one-line errors.
+"""What every AWS command shares: clients, dry runs and the SDK's errors in one line.
 
 Region, role and bucket come from options or, when an option is not given,
 from the environment:
@@ -23,15 +23,12 @@ real API before it is printed.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
-import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 import boto3
@@ -49,6 +46,8 @@ from botocore.exceptions import (
 from botocore.model import OperationModel
 from botocore.validate import ParamValidator
 
+from training_jobs.errors import CommandError
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sagemaker import SageMakerClient
@@ -56,165 +55,28 @@ if TYPE_CHECKING:
 #: One API request body, in boto3's keyword form (``{"TrainingJobName": ...}``).
 Request = dict[str, Any]
 
-DEFAULT_PREFIX = "jira-priority"
-#: The longest name SageMaker allows for most resources (a tuning job's is shorter).
-MAX_NAME_LENGTH = 63
 #: Tagged on everything these commands create, so a bill can be traced back.
 PROJECT_TAG = {"Key": "project", "Value": "jira-priority"}
 
-ENV_REGION = ("AWS_REGION", "AWS_DEFAULT_REGION")
 ENV_ROLE_ARN = "SAGEMAKER_ROLE_ARN"
 ENV_BUCKET = "SAGEMAKER_BUCKET"
-ENV_PREFIX = "SAGEMAKER_PREFIX"
 
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-#: SageMaker resource names: letters, digits and single hyphens inside.
-_RESOURCE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
 
 
-class ToolError(Exception):
-    """A failure the user can act on; printed as one line, exit status 1."""
+class ToolError(CommandError):
+    """A failure of an AWS command the user can act on."""
 
 
-# --- options -------------------------------------------------------------------
-
-
-def _env(*names: str) -> str | None:
-    for name in names:
-        value = os.environ.get(name, "").strip()
-        if value:
-            return value
-    return None
-
-
-def add_aws_arguments(
-    parser: argparse.ArgumentParser, *, role: bool = False, bucket: bool = False
-) -> None:
-    """``--region`` and ``--dry-run``; ``--role-arn``, ``--bucket`` and ``--prefix`` on request."""
-    group = parser.add_argument_group("AWS")
-    group.add_argument(
-        "--region",
-        default=_env(*ENV_REGION),
-        help="AWS region (default: $AWS_REGION, then $AWS_DEFAULT_REGION)",
-    )
-    if role:
-        group.add_argument(
-            "--role-arn",
-            default=_env(ENV_ROLE_ARN),
-            help="IAM role SageMaker assumes to read S3 and run the job or model "
-            f"(default: ${ENV_ROLE_ARN})",
-        )
-    if bucket:
-        group.add_argument(
-            "--bucket",
-            default=_env(ENV_BUCKET),
-            help=f"S3 bucket for data, models and batch output (default: ${ENV_BUCKET})",
-        )
-        group.add_argument(
-            "--prefix",
-            default=_env(ENV_PREFIX) or DEFAULT_PREFIX,
-            help=f"key prefix inside the bucket (default: ${ENV_PREFIX}, else {DEFAULT_PREFIX})",
-        )
-    group.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="print the API requests as JSON and send nothing (a value only a run can read "
-        "from AWS is shown as <Operation.Field>)",
-    )
-
-
-def add_wait_arguments(
-    parser: argparse.ArgumentParser, *, default_timeout: int, wait_by_default: bool = True
-) -> None:
-    """``--wait/--no-wait``, ``--poll-seconds`` and ``--timeout-seconds``."""
-    group = parser.add_argument_group("waiting")
-    group.add_argument(
-        "--wait",
-        action=argparse.BooleanOptionalAction,
-        default=wait_by_default,
-        help="wait until it finishes or fails, printing progress to stderr "
-        f"(default: {'wait' if wait_by_default else 'do not wait'})",
-    )
-    group.add_argument(
-        "--poll-seconds",
-        type=positive_float,
-        default=30.0,
-        help="seconds between status checks while waiting (default: 30)",
-    )
-    group.add_argument(
-        "--timeout-seconds",
-        type=positive_float,
-        default=float(default_timeout),
-        help="stop waiting (the AWS resource carries on) after this many seconds "
-        f"(default: {default_timeout})",
-    )
-
-
-def add_job_name_arguments(
-    parser: argparse.ArgumentParser, *, what: str, max_length: int = MAX_NAME_LENGTH
-) -> None:
-    """``--job-name``, or ``--base-name`` for a generated one (see ``job_name``)."""
-
-    def name_of_job(text: str) -> str:
-        name = resource_name(text)
-        if len(name) > max_length:
-            raise argparse.ArgumentTypeError(f"{what} names are at most {max_length} characters")
-        return name
-
-    limit = f", at most {max_length} characters" if max_length < MAX_NAME_LENGTH else ""
-    parser.add_argument(
-        "--job-name",
-        type=name_of_job,
-        help=f"{what} name{limit} (default: BASE-NAME-YYYYMMDD-HHMMSS)",
-    )
-    parser.add_argument(
-        "--base-name",
-        type=resource_name,
-        default=DEFAULT_PREFIX,
-        help=f"prefix of the generated {what} name (default: {DEFAULT_PREFIX})",
-    )
-
-
-def job_name(args: argparse.Namespace, *, max_length: int = MAX_NAME_LENGTH) -> str:
-    """``--job-name``, else ``--base-name`` with the time (``timestamped_name``)."""
-    name: str = args.job_name or timestamped_name(args.base_name, max_length=max_length)
-    return name
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
-    return value
-
-
-def resource_name(text: str) -> str:
-    """An argparse type for SageMaker names (at most 63 characters)."""
-    if len(text) > MAX_NAME_LENGTH or not _RESOURCE_NAME.match(text):
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a SageMaker name: 1-63 letters, digits and hyphens, "
-            "starting and ending with a letter or digit"
-        )
-    return text
-
-
-def require_region(args: argparse.Namespace) -> str:
-    region: str | None = args.region
+def require_region(region: str | None) -> str:
+    """The region; the options take it from the environment already."""
     if not region:
         raise ToolError("no AWS region: pass --region or set AWS_REGION")
     return region
 
 
-def require_role_arn(args: argparse.Namespace) -> str:
-    role_arn: str | None = args.role_arn
+def require_role_arn(role_arn: str | None) -> str:
     if not role_arn:
         raise ToolError(f"no IAM role: pass --role-arn or set {ENV_ROLE_ARN}")
     if not _ROLE_ARN.match(role_arn):
@@ -224,8 +86,7 @@ def require_role_arn(args: argparse.Namespace) -> str:
     return role_arn
 
 
-def require_bucket(args: argparse.Namespace) -> str:
-    bucket: str | None = args.bucket
+def require_bucket(bucket: str | None) -> str:
     if not bucket:
         raise ToolError(f"no S3 bucket: pass --bucket or set {ENV_BUCKET}")
     if not _BUCKET.match(bucket):
@@ -234,20 +95,6 @@ def require_bucket(args: argparse.Namespace) -> str:
 
 
 # --- names and S3 locations -----------------------------------------------------
-
-
-def timestamped_name(
-    base: str, *, max_length: int = MAX_NAME_LENGTH, now: datetime | None = None
-) -> str:
-    """``base-YYYYMMDD-HHMMSS`` (UTC): unique per second, sortable, a valid SageMaker name."""
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
-    name = f"{base}-{stamp}"
-    if len(name) > max_length:
-        raise ToolError(
-            f"{name!r} is longer than the {max_length} characters SageMaker allows here; "
-            "use a shorter base name"
-        )
-    return name
 
 
 def s3_uri(bucket: str, *parts: str) -> str:
@@ -451,20 +298,5 @@ def describe_error(error: BaseException) -> str:
     return _one_line(f"{type(error).__name__}: {error}")
 
 
-_HANDLED = (ToolError, BotoCoreError, ClientError, S3UploadFailedError, OSError)
-
-
-def one_line_errors(
-    handler: Callable[[argparse.Namespace], int],
-) -> Callable[[argparse.Namespace], int]:
-    """Turn the failures a user can act on into ``error: ...`` on stderr and exit status 1."""
-
-    @functools.wraps(handler)
-    def wrapper(args: argparse.Namespace) -> int:
-        try:
-            return handler(args)
-        except _HANDLED as error:
-            print(f"error: {describe_error(error)}", file=sys.stderr)
-            return 1
-
-    return wrapper
+#: The AWS SDK's failures that ``describe_error`` turns into one line for the user.
+AWS_ERRORS = (BotoCoreError, ClientError, S3UploadFailedError)

@@ -14,30 +14,17 @@ its model are deleted (``--keep-previous`` keeps them).
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from training_jobs.console import say
 from training_jobs.sagemaker.aws import (
     ApiCall,
-    Aws,
     Request,
     ToolError,
-    add_aws_arguments,
-    add_wait_arguments,
     describe_or_none,
-    one_line_errors,
     placeholder,
-    positive_int,
-    print_plan,
-    require_region,
-    require_role_arn,
-    resource_name,
-    timestamped_name,
 )
-from training_jobs.sagemaker.images import add_image_argument, blazingtext_image_uri
 from training_jobs.sagemaker.job_definition import tags
 from training_jobs.sagemaker.tune import best_training_job
 from training_jobs.sagemaker.watch import Kind, describe, describe_completed, wait_until_finished
@@ -45,11 +32,8 @@ from training_jobs.sagemaker.watch import Kind, describe, describe_completed, wa
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
 
-DEFAULT_ENDPOINT_NAME = "jira-priority"
 DEFAULT_INSTANCE_TYPE = "ml.m5.large"
 VARIANT_NAME = "AllTraffic"
-SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)
-DEFAULT_TIMEOUT_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -120,25 +104,34 @@ def artifact_of_training_job(sagemaker: SageMakerClient, job_name: str) -> str:
     return artifact
 
 
-def resolve_model_data(sagemaker: SageMakerClient, args: argparse.Namespace) -> tuple[str, str]:
+@dataclass(frozen=True)
+class ModelSource:
+    """Where the model comes from: exactly one of the three is set."""
+
+    training_job: str | None = None
+    tuning_job: str | None = None
+    model_data_url: str | None = None
+
+
+def resolve_model_data(sagemaker: SageMakerClient, source: ModelSource) -> tuple[str, str]:
     """``(model data URL, where it came from)`` for the chosen source."""
-    if args.model_data_url:
-        return args.model_data_url, args.model_data_url
-    if args.training_job:
-        return artifact_of_training_job(sagemaker, args.training_job), args.training_job
-    tuning = describe(sagemaker, Kind.TUNING_JOB, args.tuning_job)
+    if source.model_data_url:
+        return source.model_data_url, source.model_data_url
+    if source.training_job:
+        return artifact_of_training_job(sagemaker, source.training_job), source.training_job
+    tuning = describe(sagemaker, Kind.TUNING_JOB, str(source.tuning_job))
     if tuning is None:
-        raise ToolError(f"tuning job {args.tuning_job} does not exist")
+        raise ToolError(f"tuning job {source.tuning_job} does not exist")
     best_name = best_training_job(tuning)["TrainingJobName"]
-    say(f"best training job of tuning job {args.tuning_job}: {best_name}")
+    say(f"best training job of tuning job {source.tuning_job}: {best_name}")
     return artifact_of_training_job(sagemaker, best_name), best_name
 
 
-def planned_model_data(args: argparse.Namespace) -> str:
+def planned_model_data(source: ModelSource) -> str:
     """What a dry run shows for ModelDataUrl: the URI, or the read that supplies it."""
-    if args.model_data_url:
-        return str(args.model_data_url)
-    job = args.training_job or f"best training job of {args.tuning_job}"
+    if source.model_data_url:
+        return source.model_data_url
+    job = source.training_job or f"best training job of {source.tuning_job}"
     return placeholder(f"DescribeTrainingJob({job})", "ModelArtifacts.S3ModelArtifacts")
 
 
@@ -323,150 +316,26 @@ def deploy(
             say(f"deleted previous model {model}")
 
 
-def endpoint_name(text: str) -> str:
-    """An argparse type: the stack takes the endpoint name in lower case (as its ARN is)."""
-    name = resource_name(text)
-    if name != name.lower():
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: use lower case, as the stack's SageMakerEndpointName parameter does"
-        )
-    return name
-
-
-def hosting_from_args(args: argparse.Namespace) -> Hosting:
-    if args.serverless_memory_mb is not None:
-        if args.instance_type is not None or args.instance_count is not None:
+def choose_hosting(
+    *,
+    instance_type: str | None,
+    instance_count: int | None,
+    serverless_memory_mb: int | None,
+    serverless_max_concurrency: int,
+) -> Hosting:
+    """Real-time instances (the default) or serverless; ToolError if both are asked for."""
+    if serverless_memory_mb is not None:
+        if instance_type is not None or instance_count is not None:
             raise ToolError(
                 "choose real-time (--instance-type/--instance-count) or serverless "
                 "(--serverless-memory-mb), not both"
             )
         return Hosting(
             instance_type=None,
-            serverless_memory_mb=args.serverless_memory_mb,
-            serverless_max_concurrency=args.serverless_max_concurrency,
+            serverless_memory_mb=serverless_memory_mb,
+            serverless_max_concurrency=serverless_max_concurrency,
         )
     return Hosting(
-        instance_type=args.instance_type or DEFAULT_INSTANCE_TYPE,
-        instance_count=args.instance_count or 1,
+        instance_type=instance_type or DEFAULT_INSTANCE_TYPE,
+        instance_count=instance_count or 1,
     )
-
-
-@one_line_errors
-def handle(args: argparse.Namespace) -> int:
-    region = require_region(args)
-    now = datetime.now(UTC)
-    deployment = Deployment(
-        endpoint_name=args.endpoint_name,
-        model_name=args.model_name or timestamped_name(args.endpoint_name, now=now),
-        config_name=args.endpoint_config_name or timestamped_name(args.endpoint_name, now=now),
-        image_uri=blazingtext_image_uri(region, args.image_uri),
-        role_arn=require_role_arn(args),
-        hosting=hosting_from_args(args),
-        update=args.update,
-        keep_previous=args.keep_previous,
-        force=args.force,
-    )
-    if args.dry_run:
-        return print_plan(deployment.plan(planned_model_data(args)))
-
-    sagemaker = Aws(region).sagemaker
-    model_data_url, source = resolve_model_data(sagemaker, args)
-    say(f"deploying {source}")
-    deploy(
-        sagemaker,
-        deployment,
-        model_data_url,
-        wait=args.wait,
-        poll_seconds=args.poll_seconds,
-        timeout_seconds=args.timeout_seconds,
-    )
-    if args.wait:
-        say(
-            f"endpoint {deployment.endpoint_name} is InService; in samconfig.toml set "
-            f'parameter_overrides = "SageMakerEndpointName=\\"{deployment.endpoint_name}\\"" '
-            "and run `sam deploy`"
-        )
-    print(deployment.endpoint_name)
-    return 0
-
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "deploy",
-        help="create a model, endpoint config and endpoint (or update an endpoint)",
-        description="Create a SageMaker model from a training job's model.tar.gz (or the best job "
-        "of a tuning job), an endpoint configuration (real-time instances or serverless) and "
-        "the endpoint, or with --update move an existing endpoint to the new configuration. "
-        "Waits until InService and prints the endpoint name. Existing resources are refused "
-        "unless --update (endpoint) or --force (model, config of the same name) says otherwise.",
-    )
-    source = parser.add_argument_group("model source (one of)").add_mutually_exclusive_group(
-        required=True
-    )
-    source.add_argument("--training-job", type=resource_name, help="a Completed training job")
-    source.add_argument(
-        "--tuning-job", type=resource_name, help="a tuning job: deploys its best training job"
-    )
-    source.add_argument("--model-data-url", help="an s3:// URI of a BlazingText model.tar.gz")
-
-    names = parser.add_argument_group("names")
-    names.add_argument(
-        "--endpoint-name",
-        type=endpoint_name,
-        default=DEFAULT_ENDPOINT_NAME,
-        help=f"endpoint to create or update (default: {DEFAULT_ENDPOINT_NAME})",
-    )
-    names.add_argument(
-        "--model-name",
-        type=resource_name,
-        help="model name (default: ENDPOINT-NAME-YYYYMMDD-HHMMSS)",
-    )
-    names.add_argument(
-        "--endpoint-config-name",
-        type=resource_name,
-        help="endpoint configuration name (default: ENDPOINT-NAME-YYYYMMDD-HHMMSS)",
-    )
-
-    hosting = parser.add_argument_group(
-        "hosting (real-time instances by default, or serverless with --serverless-memory-mb)"
-    )
-    hosting.add_argument(
-        "--instance-type",
-        help=f"real-time instance type (default: {DEFAULT_INSTANCE_TYPE})",
-    )
-    hosting.add_argument(
-        "--instance-count", type=positive_int, help="real-time instances (default: 1)"
-    )
-    hosting.add_argument(
-        "--serverless-memory-mb",
-        type=int,
-        choices=SERVERLESS_MEMORY_MB,
-        help="serverless endpoint memory in MB (billed per request, not per hour)",
-    )
-    hosting.add_argument(
-        "--serverless-max-concurrency",
-        type=positive_int,
-        default=5,
-        help="serverless: concurrent invocations at most (default: 5)",
-    )
-    add_image_argument(hosting)
-
-    safety = parser.add_argument_group("existing resources")
-    safety.add_argument(
-        "--update",
-        action="store_true",
-        help="the endpoint exists: move it to the new configuration (UpdateEndpoint)",
-    )
-    safety.add_argument(
-        "--keep-previous",
-        action="store_true",
-        help="after --update, keep the previous endpoint config and model (default: delete them)",
-    )
-    safety.add_argument(
-        "--force",
-        action="store_true",
-        help="replace a model or endpoint config that already has the requested name",
-    )
-    add_aws_arguments(parser, role=True)
-    add_wait_arguments(parser, default_timeout=DEFAULT_TIMEOUT_SECONDS)
-    parser.set_defaults(handler=handle)

@@ -10,8 +10,6 @@ with ``--image-uri``.
 
 from __future__ import annotations
 
-import argparse
-
 from training_jobs.sagemaker.aws import ToolError
 
 REPOSITORY = "blazingtext"
@@ -63,13 +61,3 @@ def blazingtext_image_uri(region: str, override: str | None = None) -> str:
             "pass --image-uri <account>.dkr.ecr.<region>.amazonaws.com/blazingtext:1"
         ) from None
     return f"{account}.dkr.ecr.{region}.{_dns_suffix(region)}/{REPOSITORY}:{TAG}"
-
-
-def add_image_argument(parser: argparse._ActionsContainer) -> None:
-    """``--image-uri``, shared by train, tune, deploy and transform."""
-    parser.add_argument(
-        "--image-uri",
-        default=None,
-        help="container image to use instead of the region's published BlazingText image "
-        "(needed in a region not listed in training_jobs/sagemaker/images.py)",
-    )

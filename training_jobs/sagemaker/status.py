@@ -8,22 +8,9 @@ FailureReason on stderr and exit status 1.
 
 from __future__ import annotations
 
-import argparse
-import json
 from typing import Any
 
-from training_jobs.sagemaker.aws import (
-    ApiCall,
-    Aws,
-    ToolError,
-    add_aws_arguments,
-    add_wait_arguments,
-    one_line_errors,
-    print_plan,
-    require_region,
-    resource_name,
-)
-from training_jobs.sagemaker.watch import READERS, Kind, State, wait_as_asked
+from training_jobs.sagemaker.watch import Kind, State
 
 
 def summary(state: State) -> dict[str, Any]:
@@ -51,49 +38,3 @@ def summary(state: State) -> dict[str, Any]:
     else:
         out["endpoint_config"] = described.get("EndpointConfigName")
     return out
-
-
-def _target(args: argparse.Namespace) -> tuple[Kind, str]:
-    for kind in Kind:
-        name = getattr(args, kind.value.replace("-", "_"))
-        if name:
-            return kind, str(name)
-    raise ToolError("name a --training-job, --tuning-job, --transform-job or --endpoint")
-
-
-@one_line_errors
-def handle(args: argparse.Namespace) -> int:
-    region = require_region(args)
-    kind, name = _target(args)
-    if args.dry_run:
-        request = {kind.name_field: name}
-        return print_plan([ApiCall("sagemaker", f"Describe{kind.api_name}", request)])
-    sagemaker = Aws(region).sagemaker
-    if args.wait:
-        state = wait_as_asked(sagemaker, kind, name, args)
-    else:
-        state = READERS[kind](sagemaker, name)
-    print(json.dumps(summary(state), indent=2, default=str))
-    if state.finished and not state.succeeded:
-        raise ToolError(f"{kind.label} {name} {state.status}: {state.failure_reason}")
-    return 0
-
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "status",
-        help="show a job's or endpoint's state; --wait follows it until it settles",
-        description="Describe one training job, tuning job, transform job or endpoint and print "
-        "a JSON summary. With --wait, print a progress line (elapsed time, state, secondary "
-        "status) at every check until it completes or fails. A failed job exits with status 1.",
-    )
-    target = parser.add_mutually_exclusive_group(required=True)
-    target.add_argument("--training-job", type=resource_name, metavar="NAME", help="a training job")
-    target.add_argument("--tuning-job", type=resource_name, metavar="NAME", help="a tuning job")
-    target.add_argument(
-        "--transform-job", type=resource_name, metavar="NAME", help="a batch transform job"
-    )
-    target.add_argument("--endpoint", type=resource_name, metavar="NAME", help="an endpoint")
-    add_aws_arguments(parser)
-    add_wait_arguments(parser, default_timeout=24 * 3600, wait_by_default=False)
-    parser.set_defaults(handler=handle)

@@ -10,22 +10,15 @@ exist and the jobs still in progress, so nothing keeps billing unseen.
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from training_jobs.console import say
 from training_jobs.sagemaker.aws import (
     ApiCall,
-    Aws,
-    add_aws_arguments,
     describe_or_none,
-    one_line_errors,
     placeholder,
-    print_plan,
-    require_region,
-    resource_name,
 )
 from training_jobs.sagemaker.deploy import models_of_config
 from training_jobs.sagemaker.watch import Kind, describe
@@ -121,9 +114,9 @@ def _in_use_elsewhere(sagemaker: SageMakerClient, leaving: set[str]) -> tuple[se
 
 def delete_endpoints(
     sagemaker: SageMakerClient,
-    endpoints: list[str],
-    configs: list[str],
-    models: list[str],
+    endpoints: Sequence[str],
+    configs: Sequence[str],
+    models: Sequence[str],
 ) -> None:
     """Delete the endpoints with their configs and models, then the named leftovers."""
     config_names = list(configs)
@@ -160,7 +153,10 @@ def delete_endpoints(
 
 
 def stop_jobs(
-    sagemaker: SageMakerClient, training: list[str], tuning: list[str], transform: list[str]
+    sagemaker: SageMakerClient,
+    training: Sequence[str],
+    tuning: Sequence[str],
+    transform: Sequence[str],
 ) -> None:
     """Stop jobs that are still in progress; a job that already ended is only reported."""
     stop: dict[Kind, Callable[..., Any]] = {
@@ -181,8 +177,8 @@ def stop_jobs(
 
 
 def _jobs_to_stop(
-    training: list[str], tuning: list[str], transform: list[str]
-) -> tuple[tuple[Kind, list[str]], ...]:
+    training: Sequence[str], tuning: Sequence[str], transform: Sequence[str]
+) -> tuple[tuple[Kind, Sequence[str]], ...]:
     return (
         (Kind.TRAINING_JOB, training),
         (Kind.TUNING_JOB, tuning),
@@ -190,15 +186,27 @@ def _jobs_to_stop(
     )
 
 
-def plan(args: argparse.Namespace) -> list[ApiCall]:
+@dataclass(frozen=True)
+class Teardown:
+    """What one run deletes and stops (each a list of names)."""
+
+    endpoints: Sequence[str] = ()
+    endpoint_configs: Sequence[str] = ()
+    models: Sequence[str] = ()
+    training_jobs: Sequence[str] = ()
+    tuning_jobs: Sequence[str] = ()
+    transform_jobs: Sequence[str] = ()
+
+
+def plan(teardown: Teardown) -> list[ApiCall]:
     calls = [
         ApiCall("sagemaker", f"Stop{kind.api_name}", {kind.name_field: name})
         for kind, names in _jobs_to_stop(
-            args.stop_training_job, args.stop_tuning_job, args.stop_transform_job
+            teardown.training_jobs, teardown.tuning_jobs, teardown.transform_jobs
         )
         for name in names
     ]
-    for name in args.endpoint_name:
+    for name in teardown.endpoints:
         described = f"DescribeEndpoint({name})"
         calls += [
             ApiCall("sagemaker", "DeleteEndpoint", {"EndpointName": name}),
@@ -219,54 +227,8 @@ def plan(args: argparse.Namespace) -> list[ApiCall]:
                 note="each model of that config, unless another endpoint uses it",
             ),
         ]
-    for name in args.endpoint_config_name:
+    for name in teardown.endpoint_configs:
         calls.append(ApiCall("sagemaker", "DeleteEndpointConfig", {"EndpointConfigName": name}))
-    for name in args.model_name:
+    for name in teardown.models:
         calls.append(ApiCall("sagemaker", "DeleteModel", {"ModelName": name}))
     return calls
-
-
-@one_line_errors
-def handle(args: argparse.Namespace) -> int:
-    region = require_region(args)
-    if args.dry_run:
-        return print_plan(plan(args))
-    sagemaker = Aws(region).sagemaker
-    stop_jobs(sagemaker, args.stop_training_job, args.stop_tuning_job, args.stop_transform_job)
-    if args.endpoint_name or args.endpoint_config_name or args.model_name:
-        delete_endpoints(sagemaker, args.endpoint_name, args.endpoint_config_name, args.model_name)
-    print_inventory(sagemaker)
-    return 0
-
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "teardown",
-        help="delete endpoint, endpoint config and model; stop jobs; list what is left",
-        description="Delete endpoints together with their endpoint configs and models, delete "
-        "leftover configs and models by name, stop running jobs, then list every endpoint, "
-        "endpoint config and model that exists and every job in progress (tab-separated: kind, "
-        "name, status). With no option it only lists.",
-    )
-
-    def repeatable(flag: str, what: str) -> None:
-        parser.add_argument(
-            flag,
-            action="append",
-            default=[],
-            type=resource_name,
-            metavar="NAME",
-            help=f"{what} (repeatable)",
-        )
-
-    repeatable(
-        "--endpoint-name",
-        "delete this endpoint, its endpoint config and that config's models",
-    )
-    repeatable("--endpoint-config-name", "delete this endpoint config")
-    repeatable("--model-name", "delete this model")
-    repeatable("--stop-training-job", "stop this training job if it is in progress")
-    repeatable("--stop-tuning-job", "stop this tuning job (and its training jobs) if in progress")
-    repeatable("--stop-transform-job", "stop this batch transform job if it is in progress")
-    add_aws_arguments(parser)
-    parser.set_defaults(handler=handle)

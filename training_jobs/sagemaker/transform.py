@@ -14,7 +14,6 @@ output into the CSV (from the same input file).
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 from collections.abc import Sequence
@@ -28,25 +27,14 @@ from training_jobs.console import say
 from training_jobs.data.readers import DatasetError, ReadStats, Ticket, read_tickets
 from training_jobs.sagemaker.aws import (
     ApiCall,
-    Aws,
     Request,
     ToolError,
-    add_aws_arguments,
-    add_job_name_arguments,
-    add_wait_arguments,
     describe_or_none,
-    job_name,
-    one_line_errors,
     parse_s3_uri,
-    positive_int,
-    print_plan,
-    require_bucket,
-    require_region,
-    resource_name,
     s3_uri,
 )
 from training_jobs.sagemaker.job_definition import tags
-from training_jobs.sagemaker.watch import Kind, describe, describe_completed, wait_as_asked
+from training_jobs.sagemaker.watch import Kind, describe, describe_completed
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -54,8 +42,6 @@ if TYPE_CHECKING:
 
 JSON_LINES = "application/jsonlines"
 INPUT_FILE_NAME = "tickets.jsonl"
-DEFAULT_INSTANCE_TYPE = "ml.m5.large"
-DEFAULT_TIMEOUT_SECONDS = 6 * 3600
 CSV_COLUMNS = (
     "row",
     "key",
@@ -239,99 +225,3 @@ def collect(
     rankings = parse_batch_output(data, expected=len(tickets))
     write_predictions(output, tickets, rankings)
     say(f"wrote {len(rankings)} prediction(s) to {output}")
-
-
-@one_line_errors
-def handle(args: argparse.Namespace) -> int:
-    region = require_region(args)
-    output = Path(args.output)
-    if output.exists() and not args.force:
-        raise ToolError(f"{output} exists; pass --force to overwrite it")
-    tickets = read_input_tickets(Path(args.input))
-
-    if args.collect:
-        if args.dry_run:
-            raise ToolError("--collect only reads; it has nothing to dry-run")
-        aws = Aws(region)
-        collect(aws.sagemaker, aws.s3, args.collect, tickets, output)
-        print(output)
-        return 0
-
-    if not args.model_name:
-        raise ToolError("--model-name is required (the model `deploy` created), unless --collect")
-    job = TransformJob(
-        name=job_name(args),
-        model_name=args.model_name,
-        bucket=require_bucket(args),
-        prefix=args.prefix,
-        instance_type=args.instance_type,
-        instance_count=args.instance_count,
-    )
-    body = batch_input(tickets, args.top_k)
-    if args.dry_run:
-        return print_plan(job.plan(body, len(tickets)))
-
-    aws = Aws(region)
-    start(aws.sagemaker, aws.s3, job, body, len(tickets))
-    if not args.wait:
-        say(
-            f"collect the result later: python -m training_jobs transform --collect {job.name} "
-            f"--input {args.input} --output {args.output}"
-        )
-        print(job.name)
-        return 0
-    wait_as_asked(aws.sagemaker, Kind.TRANSFORM_JOB, job.name, args)
-    collect(aws.sagemaker, aws.s3, job.name, tickets, output)
-    print(output)
-    return 0
-
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "transform",
-        help="score a CSV of tickets with a batch transform job",
-        description="Normalise the tickets of a CSV (or JSON lines) file like the Lambda does, "
-        "send them to a SageMaker batch transform job as BlazingText application/jsonlines, "
-        "and write a CSV with the predicted priority of every ticket. Prints the CSV path "
-        "(or, with --no-wait, the job name).",
-    )
-    parser.add_argument(
-        "--input",
-        required=True,
-        help="tickets to score: tutorial CSV, Jira export CSV or JSON lines (gzip allowed)",
-    )
-    parser.add_argument("--output", required=True, help="CSV to write the predictions to")
-    parser.add_argument("--force", action="store_true", help="overwrite --output if it exists")
-    parser.add_argument(
-        "--model-name",
-        type=resource_name,
-        help="SageMaker model to score with (`deploy` prints the one it creates)",
-    )
-    parser.add_argument(
-        "--collect",
-        metavar="JOB",
-        type=resource_name,
-        help="do not start a job: write the CSV from this finished job's output "
-        "(same --input as when it started)",
-    )
-    parser.add_argument(
-        "--top-k",
-        type=positive_int,
-        default=1,
-        help="ranked priorities per ticket, in the ranking column (default: 1)",
-    )
-    add_job_name_arguments(parser, what="transform job")
-    parser.add_argument(
-        "--instance-type",
-        default=DEFAULT_INSTANCE_TYPE,
-        help=f"batch instance type (default: {DEFAULT_INSTANCE_TYPE})",
-    )
-    parser.add_argument(
-        "--instance-count",
-        type=positive_int,
-        default=1,
-        help="batch instances (default: 1)",
-    )
-    add_aws_arguments(parser, bucket=True)
-    add_wait_arguments(parser, default_timeout=DEFAULT_TIMEOUT_SECONDS)
-    parser.set_defaults(handler=handle)

@@ -9,7 +9,6 @@ channel's contents with the new file.
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,13 +16,7 @@ from typing import TYPE_CHECKING
 from training_jobs.console import say
 from training_jobs.sagemaker.aws import (
     ApiCall,
-    Aws,
     ToolError,
-    add_aws_arguments,
-    one_line_errors,
-    print_plan,
-    require_bucket,
-    require_region,
     s3_uri,
 )
 
@@ -109,43 +102,3 @@ def run_uploads(s3: S3Client, uploads: list[Upload], *, force: bool) -> None:
             ExtraArgs={"ContentType": CONTENT_TYPE},
         )
         say(f"uploaded {upload.path} -> {upload.uri}")
-
-
-@one_line_errors
-def handle(args: argparse.Namespace) -> int:
-    region = require_region(args)
-    bucket = require_bucket(args)
-    files = {"train": Path(args.train)}
-    if args.validation:
-        files["validation"] = Path(args.validation)
-    uploads = plan_uploads(files, bucket, args.prefix)
-    if args.dry_run:
-        return print_plan(upload.call() for upload in uploads)
-    run_uploads(Aws(region).s3, uploads, force=args.force)
-    if "validation" not in files:
-        say("no validation file: `tune` and early stopping need one (validation:accuracy)")
-    for upload in uploads:
-        print(f"{upload.channel}\t{channel_uri(bucket, args.prefix, upload.channel)}")
-    return 0
-
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "upload",
-        help="upload prepared train/validation files to S3",
-        description="Upload the prepared BlazingText files (one `__label__N tokens...` line per "
-        "ticket) to s3://BUCKET/PREFIX/data/train/ and .../data/validation/, the channels "
-        "`train` and `tune` read by default. Prints each channel's S3 URI.",
-    )
-    parser.add_argument("--train", required=True, help="prepared training file (e.g. train.txt)")
-    parser.add_argument(
-        "--validation",
-        help="prepared validation file; tuning and early stopping need it",
-    )
-    parser.add_argument(
-        "--force",
-        action="store_true",
-        help="replace whatever the channel prefixes already hold",
-    )
-    add_aws_arguments(parser, bucket=True)
-    parser.set_defaults(handler=handle)

@@ -8,7 +8,6 @@ sitting silent, and a job that fails ends the wait with its FailureReason.
 from __future__ import annotations
 
 import time
-from argparse import Namespace
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -233,14 +232,3 @@ def wait_until_finished(
     except KeyboardInterrupt:
         say(f"{kind.label} {name} carries on without us: {_follow_up(kind, name)}")
         raise
-
-
-def wait_as_asked(sagemaker: SageMakerClient, kind: Kind, name: str, args: Namespace) -> State:
-    """``wait_until_finished`` with the options of ``add_wait_arguments``."""
-    return wait_until_finished(
-        sagemaker,
-        kind,
-        name,
-        poll_seconds=args.poll_seconds,
-        timeout_seconds=args.timeout_seconds,
-    )
