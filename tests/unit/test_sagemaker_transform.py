@@ -167,7 +167,7 @@ def test_batch_input_is_one_normalised_source_per_line() -> None:
 
 def test_output_with_a_different_line_count_is_refused() -> None:
     with pytest.raises(ToolError, match="1 prediction\\(s\\) for 2 ticket"):
-        parse_batch_output(b'{"label": ["__label__4"], "prob": [0.9]}\n', expected=2)
+        parse_batch_output(b'{"label": ["__label__4"], "prob": [0.9]}\n', expected=2, k=1)
 
 
 @pytest.mark.parametrize(
@@ -182,7 +182,7 @@ def test_output_with_a_different_line_count_is_refused() -> None:
 )
 def test_output_that_is_not_a_blazingtext_prediction_is_refused(line: bytes) -> None:
     with pytest.raises(ToolError, match="output line 1"):
-        parse_batch_output(line + b"\n", expected=1)
+        parse_batch_output(line + b"\n", expected=1, k=1)
 
 
 @pytest.mark.usefixtures("aws_env")

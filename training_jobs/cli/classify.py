@@ -37,19 +37,15 @@ def command(title: str, description: str | None, k: int, model: str, as_json: bo
     require_extra("train", "fasttext")
     # Imported here: the other commands do not need pydantic models or a model file.
     from jira_priority.classifier import PriorityClassifier
-    from jira_priority.errors import ServiceError, UpstreamUnavailableError
-    from jira_priority.predictors.embedded import EmbeddedPredictor
+    from jira_priority.errors import ServiceError
     from jira_priority.schemas import Ticket
+    from training_jobs.modelling.loading import load_model
 
     text = sys.stdin.read() if title == "-" else title
+    classifier = PriorityClassifier(load_model(model), max_batch_size=1)
     try:
-        predictor = EmbeddedPredictor(model)
-        classifier = PriorityClassifier(predictor, max_batch_size=1)
         ticket = Ticket(title=text, description=description)
         prediction = classifier.classify([ticket], k)[0]
-    except UpstreamUnavailableError as error:
-        reason = error.__cause__ if error.__cause__ is not None else error.public_message
-        raise CommandError(f"cannot load the model {model}: {reason}") from error
     except ServiceError as error:
         raise CommandError(error.public_message) from error
     if as_json:

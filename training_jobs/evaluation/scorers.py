@@ -109,18 +109,9 @@ def _with_cause(message: str, exc: BaseException) -> str:
 
 def local_model_ranker(model_uri: str) -> PredictorRanker:
     """A model.bin/.ftz/model.tar.gz path or s3:// URI, loaded in-process now (or failing)."""
-    from jira_priority.predictors.embedded import EmbeddedPredictor
+    from training_jobs.modelling.loading import load_model
 
-    try:
-        predictor = EmbeddedPredictor(model_uri)
-    except ServiceError as exc:
-        raise PredictionError(_with_cause(exc.public_message, exc)) from exc
-    try:
-        predictor.predict(["warm up"], 1)  # loads the model: fail before reading any data
-    except ServiceError as exc:
-        message = _with_cause(f"cannot load the model {model_uri}", exc)
-        raise PredictionError(message) from exc
-    ranker = PredictorRanker(predictor, "local-model")
+    ranker = PredictorRanker(load_model(model_uri), "local-model")
     ranker.description["model_uri"] = model_uri
     return ranker
 

@@ -15,13 +15,15 @@ output into the CSV (from the same input file).
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jira_priority.labels import UnknownLabelError, priority_from_label
+from jira_priority.blazingtext import JSON_LINES, decode_batch, encode_batch
+from jira_priority.errors import BadModelResponseError
+from jira_priority.labels import PRIORITIES, UnknownLabelError, priority_from_label
+from jira_priority.predictors.base import LabelScore
 from jira_priority.text import normalise_ticket
 from training_jobs.console import say
 from training_jobs.data.readers import DatasetError, ReadStats, Ticket, read_tickets
@@ -40,7 +42,6 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sagemaker import SageMakerClient
 
-JSON_LINES = "application/jsonlines"
 INPUT_FILE_NAME = "tickets.jsonl"
 CSV_COLUMNS = (
     "row",
@@ -73,65 +74,47 @@ def read_input_tickets(path: Path) -> list[Ticket]:
 
 def batch_input(tickets: Sequence[Ticket], k: int) -> bytes:
     """BlazingText's batch transform input: one normalised ticket per JSON line."""
-    lines = (
-        json.dumps({"source": normalise_ticket(t.title, t.description), "k": k}) for t in tickets
-    )
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    return encode_batch([normalise_ticket(t.title, t.description) for t in tickets], k)
 
 
-@dataclass(frozen=True)
-class Ranked:
-    label: str
-    probability: float
-
-    @property
-    def priority(self) -> str:
-        return priority_from_label(self.label).value
-
-
-def parse_batch_output(data: bytes, expected: int) -> list[list[Ranked]]:
+def parse_batch_output(data: bytes, expected: int, k: int) -> list[list[LabelScore]]:
     """The job's output lines as rankings; ToolError if they do not match the input."""
-    lines = [line for line in data.decode("utf-8").splitlines() if line.strip()]
-    if len(lines) != expected:
-        raise ToolError(f"the job returned {len(lines)} prediction(s) for {expected} ticket(s)")
-    rankings = []
-    for number, line in enumerate(lines, start=1):
-        try:
-            item: Any = json.loads(line)
-            labels, probs = item["label"], item["prob"]
-            if not isinstance(labels, list) or not isinstance(probs, list) or not labels:
-                raise TypeError("label and prob must be non-empty lists")
-            if len(labels) != len(probs):
-                raise TypeError("label and prob differ in length")
-            ranking = [Ranked(str(lab), float(p)) for lab, p in zip(labels, probs, strict=True)]
-            for ranked in ranking:
-                priority_from_label(ranked.label)
-        except (ValueError, KeyError, TypeError, UnknownLabelError) as error:
-            raise ToolError(
-                f"output line {number} is not a BlazingText prediction: {error}"
-            ) from None
-        rankings.append(sorted(ranking, key=lambda r: r.probability, reverse=True))
+    try:
+        rankings = decode_batch(data, expected, k)
+    except BadModelResponseError as error:
+        raise ToolError(str(error)) from None
+    for number, ranking in enumerate(rankings, start=1):
+        for label, _ in ranking:
+            try:
+                priority_from_label(label)
+            except UnknownLabelError as error:
+                raise ToolError(
+                    f"output line {number} is not a BlazingText prediction: {error}"
+                ) from None
     return rankings
 
 
 def write_predictions(
-    path: Path, tickets: Sequence[Ticket], rankings: Sequence[list[Ranked]]
+    path: Path, tickets: Sequence[Ticket], rankings: Sequence[list[LabelScore]]
 ) -> None:
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
         writer.writerow(CSV_COLUMNS)
         for ticket, ranking in zip(tickets, rankings, strict=True):
-            best = ranking[0]
+            best_label, best_probability = ranking[0]
             writer.writerow(
                 (
                     ticket.row,
                     ticket.key,
                     ticket.title,
                     ticket.priority,
-                    best.priority,
-                    best.label,
-                    f"{best.probability:.4f}",
-                    " ".join(f"{r.priority}:{r.probability:.4f}" for r in ranking),
+                    priority_from_label(best_label).value,
+                    best_label,
+                    f"{best_probability:.4f}",
+                    " ".join(
+                        f"{priority_from_label(label).value}:{probability:.4f}"
+                        for label, probability in ranking
+                    ),
                 )
             )
 
@@ -222,6 +205,6 @@ def collect(
     description = describe_completed(sagemaker, Kind.TRANSFORM_JOB, job_name)
     bucket, key = output_location(description)
     data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    rankings = parse_batch_output(data, expected=len(tickets))
+    rankings = parse_batch_output(data, expected=len(tickets), k=len(PRIORITIES))
     write_predictions(output, tickets, rankings)
     say(f"wrote {len(rankings)} prediction(s) to {output}")
