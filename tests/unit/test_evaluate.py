@@ -15,13 +15,13 @@ from training_jobs.cli import main
 from training_jobs.data.readers import DatasetError
 from training_jobs.evaluation.evaluate import (
     LabelledTicket,
-    ProgressBar,
     RetryPolicy,
     call_with_retries,
     detect_format,
     evaluate_rankings,
     per_project,
     predict_all,
+    progress_bar,
     read_labelled,
     write_outputs,
 )
@@ -280,42 +280,40 @@ def test_predict_all_uses_the_requested_batch_size_below_the_limit():
     assert ranker.batches == [3, 3, 1]
 
 
-def test_progress_bar_on_a_pipe_writes_one_line_per_tenth():
+def test_progress_bar_counts_the_tickets_on_its_stream():
     stream = io.StringIO()
-    bar = ProgressBar(20, stream=stream)
+    tickets = [LabelledTicket("Major", "", MAJ)] * 7
 
-    for _ in range(10):
-        bar.advance(2)
-    bar.finish()
+    predict_all(tickets, RecordingRanker(max_batch=None), batch_size=3,
+                progress=progress_bar(7, stream=stream))  # fmt: skip
 
-    lines = stream.getvalue().splitlines()
-    assert len(lines) == 10
-    assert lines[-1].startswith("evaluating [" + "#" * 30 + "] 20/20 100%")
+    assert re.search(r"evaluating: 100%.*7/7", stream.getvalue())
 
 
-def test_progress_bar_on_a_terminal_redraws_one_line():
-    class Terminal(io.StringIO):
-        def isatty(self):
-            return True
+def test_retry_messages_go_above_the_progress_bar():
+    stream = io.StringIO()
+    bar = progress_bar(1, stream=stream)
 
-    stream = Terminal()
-    bar = ProgressBar(4, stream=stream)
-    bar.advance(2)
-    bar.advance(2)
-    bar.finish()
+    class FlakyRanker(RecordingRanker):
+        def rank(self, tickets, k):
+            if not self.batches:
+                self.batches.append(0)
+                raise RetryableError("HTTP 503")
+            return super().rank(tickets, k)
 
-    written = stream.getvalue()
-    assert written.count("\r") == 2
-    assert re.search(r"\revaluating \[#{30}\] 4/4 100% \d+ tickets/s\n$", written)
-    assert "\n" not in written[:-1]
+    tickets = [LabelledTicket("Major", "", MAJ)]
+    predict_all(tickets, FlakyRanker(max_batch=None), retry=RetryPolicy(sleep=NoSleep()),
+                progress=bar)  # fmt: skip
+
+    assert "attempt 1 failed (HTTP 503); retrying in 1 s\n" in stream.getvalue()
 
 
 def test_disabled_progress_bar_writes_nothing():
     stream = io.StringIO()
-    bar = ProgressBar(4, stream=stream, enabled=False)
-    bar.advance(4)
-    bar.message("retrying")
-    bar.finish()
+    tickets = [LabelledTicket("Major", "", MAJ)] * 4
+
+    predict_all(tickets, RecordingRanker(max_batch=None),
+                progress=progress_bar(4, stream=stream, enabled=False))  # fmt: skip
 
     assert stream.getvalue() == ""
 

@@ -122,14 +122,14 @@ def command(
     scorer = exactly_one(ctx.params, "model", "endpoint", "api_url")
     from training_jobs.errors import CommandError, require_extra
 
-    require_extra("train", "numpy", "matplotlib", "sklearn")
+    require_extra("train", "numpy", "matplotlib", "sklearn", "tqdm", "tenacity")
     from training_jobs.evaluation import scorers
     from training_jobs.evaluation.evaluate import (
-        ProgressBar,
         RetryPolicy,
         evaluate_rankings,
         per_project,
         predict_all,
+        progress_bar,
         read_labelled,
         write_outputs,
     )
@@ -148,7 +148,7 @@ def command(
         ranker = scorers.sagemaker_ranker(str(endpoint))
     else:
         ranker = scorers.HttpApiRanker(str(api_url), api_key, timeout=timeout)
-    progress = ProgressBar(len(data.tickets), enabled=not no_progress)
+    progress = progress_bar(len(data.tickets), enabled=not no_progress)
     try:
         rankings = predict_all(
             data.tickets,

@@ -28,6 +28,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from tenacity import (
+    RetryCallState,
+    RetryError,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+)
+from tqdm import tqdm
+
 from jira_priority.labels import LABEL_PREFIX, Priority
 from jira_priority.text import MAX_TOKENS, normalise_ticket
 from training_jobs.data.prepare import HOLDOUT_FILE, MANIFEST_FILE
@@ -215,13 +224,18 @@ def read_labelled(
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How often and how long ``call_with_retries`` tries again after a RetryableError."""
+
     max_attempts: int = 5
     base_delay: float = 1.0
     max_delay: float = 30.0
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
 
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        """Seconds before attempt ``attempt + 1``: Retry-After if given, else exponential."""
+    def delay(self, state: RetryCallState) -> float:
+        """Seconds before the next attempt: Retry-After if given, else exponential; capped."""
+        error = state.outcome.exception() if state.outcome else None
+        retry_after = error.retry_after if isinstance(error, RetryableError) else None
+        attempt = state.attempt_number
         wanted = retry_after if retry_after is not None else self.base_delay * 2 ** (attempt - 1)
         return min(wanted, self.max_delay)
 
@@ -232,65 +246,40 @@ def call_with_retries(
     on_retry: Callable[[str], None] = lambda _message: None,
 ) -> list[Ranking]:
     """``call()``, again after a pause for each RetryableError, up to ``policy.max_attempts``."""
-    for attempt in range(1, policy.max_attempts + 1):
-        try:
-            return call()
-        except RetryableError as exc:
-            if attempt == policy.max_attempts:
-                raise PredictionError(f"gave up after {attempt} attempts: {exc}") from exc
-            pause = policy.delay(attempt, exc.retry_after)
-            on_retry(f"attempt {attempt} failed ({exc}); retrying in {pause:g} s")
-            policy.sleep(pause)
-    raise AssertionError("unreachable: max_attempts is at least 1")
+
+    def announce(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        pause = state.next_action.sleep if state.next_action else 0.0
+        on_retry(f"attempt {state.attempt_number} failed ({error}); retrying in {pause:g} s")
+
+    retrying = Retrying(
+        retry=retry_if_exception_type(RetryableError),
+        stop=stop_after_attempt(policy.max_attempts),
+        wait=policy.delay,
+        sleep=policy.sleep,
+        before_sleep=announce,
+    )
+    try:
+        result: list[Ranking] = retrying(call)
+    except RetryError as exhausted:
+        attempt = exhausted.last_attempt
+        raise PredictionError(
+            f"gave up after {attempt.attempt_number} attempts: {attempt.exception()}"
+        ) from attempt.exception()
+    return result
 
 
-class ProgressBar:
-    """A one-line bar on a terminal; on a pipe or file, one line per tenth done."""
-
-    def __init__(self, total: int, stream: TextIO | None = None, enabled: bool = True) -> None:
-        self.total = total
-        self.done = 0
-        self.stream = stream if stream is not None else sys.stderr
-        self.enabled = enabled
-        self._interactive = enabled and self.stream.isatty()
-        self._last_tenth = 0
-        self._started = time.monotonic()
-
-    def _line(self, width: int = 30) -> str:
-        share = self.done / self.total if self.total else 1.0
-        filled = round(width * share)
-        elapsed = max(time.monotonic() - self._started, 1e-9)
-        rate = self.done / elapsed
-        return (
-            f"evaluating [{'#' * filled}{'.' * (width - filled)}] "
-            f"{self.done}/{self.total} {share:4.0%} {rate:.0f} tickets/s"
-        )
-
-    def advance(self, count: int) -> None:
-        self.done = min(self.done + count, self.total)
-        if not self.enabled:
-            return
-        if self._interactive:
-            self.stream.write("\r" + self._line())
-            self.stream.flush()
-            return
-        tenth = self.done * 10 // self.total if self.total else 10
-        if tenth > self._last_tenth:
-            self._last_tenth = tenth
-            self.stream.write(self._line() + "\n")
-            self.stream.flush()
-
-    def message(self, text: str) -> None:
-        if not self.enabled:
-            return
-        prefix = "\n" if self._interactive and self.done else ""
-        self.stream.write(f"{prefix}{text}\n")
-        self.stream.flush()
-
-    def finish(self) -> None:
-        if self._interactive:
-            self.stream.write("\n")
-            self.stream.flush()
+def progress_bar(total: int, *, enabled: bool = True, stream: TextIO | None = None) -> tqdm[Any]:
+    """tqdm's bar over the tickets on stderr (or ``stream``); nothing at all when disabled."""
+    return tqdm(
+        total=total,
+        desc="evaluating",
+        unit="ticket",
+        file=stream if stream is not None else sys.stderr,
+        disable=not enabled,
+        # On a pipe or file, a line every few seconds, not a redraw per batch.
+        mininterval=0.1 if (stream or sys.stderr).isatty() else 5.0,
+    )
 
 
 def _batches(items: Sequence[LabelledTicket], size: int) -> Iterable[Sequence[LabelledTicket]]:
@@ -305,7 +294,7 @@ def predict_all(
     k: int = 2,
     batch_size: int = 100,
     retry: RetryPolicy | None = None,
-    progress: ProgressBar | None = None,
+    progress: tqdm[Any] | None = None,
 ) -> list[Ranking]:
     """The ranking of every ticket, in order; raises PredictionError if a batch keeps failing."""
     if batch_size < 1:
@@ -315,15 +304,19 @@ def predict_all(
     rankings: list[Ranking] = []
     for batch in _batches(tickets, size):
         texts = [(t.title, t.description) for t in batch]
-        on_retry = progress.message if progress is not None else (lambda _m: None)
+        on_retry = (
+            functools.partial(tqdm.write, file=progress.fp)
+            if progress is not None and not progress.disable
+            else (lambda _m: None)
+        )
         answers = call_with_retries(functools.partial(ranker.rank, texts, k), retry, on_retry)
         if len(answers) != len(batch):
             raise PredictionError(f"{len(answers)} rankings for a batch of {len(batch)}")
         rankings.extend(answers)
         if progress is not None:
-            progress.advance(len(batch))
+            progress.update(len(batch))
     if progress is not None:
-        progress.finish()
+        progress.close()
     return rankings
 
 

@@ -1,7 +1,12 @@
-"""Classification metrics for the six ordered priorities, with numpy only.
+"""Classification metrics for the six ordered priorities: scikit-learn plus what it lacks.
 
 Everything here is pure computation over ``Priority`` values (no I/O), so the
 evaluation command, the tests and a notebook all get the same numbers.
+``sklearn.metrics`` computes the confusion matrix, accuracy, precision, recall,
+F1 (per class, macro, weighted), balanced accuracy and the mean absolute
+error; kept here is what it lacks: top-2 accuracy from rankings, within-one-
+level accuracy, the majority baseline, and the conventions below for classes
+absent from the data or the predictions.
 
 Conventions (the report states them too):
 
@@ -34,6 +39,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from sklearn import metrics as sk
 
 from jira_priority.labels import PRIORITIES, Priority
 
@@ -123,6 +129,10 @@ class Metrics:
         return np.array(self.confusion, dtype=np.int64).reshape(NUM_CLASSES, NUM_CLASSES)
 
 
+#: The label numbers (ranks) of the six priorities, the labels every sklearn call gets.
+RANKS = [p.rank for p in PRIORITIES]
+
+
 def _ranks(priorities: Sequence[Priority], what: str) -> npt.NDArray[np.int64]:
     try:
         return np.fromiter((p.rank for p in priorities), dtype=np.int64, count=len(priorities))
@@ -136,25 +146,40 @@ def confusion_matrix(
     """6x6 counts, rows true, columns predicted, in rank order."""
     if len(y_true) != len(y_pred):
         raise ValueError(f"{len(y_true)} true priorities but {len(y_pred)} predictions")
-    true = _ranks(y_true, "y_true") - 1
-    pred = _ranks(y_pred, "y_pred") - 1
-    matrix = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64)
-    np.add.at(matrix, (true, pred), 1)
+    matrix: npt.NDArray[np.int64] = sk.confusion_matrix(
+        _ranks(y_true, "y_true"), _ranks(y_pred, "y_pred"), labels=RANKS
+    ).astype(np.int64)
     return matrix
 
 
-def per_class_metrics(matrix: npt.NDArray[np.int64]) -> tuple[ClassMetrics, ...]:
+def _defined(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
+
+
+def per_class_metrics(
+    y_true: Sequence[Priority], y_pred: Sequence[Priority]
+) -> tuple[ClassMetrics, ...]:
     """Precision, recall and F1 of each priority, ``None`` where undefined."""
+    true, pred = _ranks(y_true, "y_true"), _ranks(y_pred, "y_pred")
+    precision, recall, f1, support = sk.precision_recall_fscore_support(
+        true, pred, labels=RANKS, zero_division=np.nan
+    )
+    matrix = confusion_matrix(y_true, y_pred)
     result = []
     for index, priority in enumerate(PRIORITIES):
-        tp = int(matrix[index, index])
-        support = int(matrix[index, :].sum())
-        predicted = int(matrix[:, index].sum())
-        precision = tp / predicted if predicted else None
-        recall = tp / support if support else None
-        # 2TP + FP + FN == support + predicted
-        f1 = 2 * tp / (support + predicted) if support else None
-        result.append(ClassMetrics(priority, support, predicted, tp, precision, recall, f1))
+        present = bool(support[index])
+        result.append(
+            ClassMetrics(
+                priority,
+                support=int(support[index]),
+                predicted=int(matrix[:, index].sum()),
+                true_positives=int(matrix[index, index]),
+                precision=_defined(precision[index]),
+                recall=_defined(recall[index]),
+                # sklearn gives 0 to a class only predicted; here it is undefined.
+                f1=float(f1[index]) if present else None,
+            )
+        )
     return tuple(result)
 
 
@@ -184,32 +209,22 @@ def compute_metrics(
     if any(len(ranking) == 0 for ranking in rankings):
         raise ValueError("every ranking needs at least one priority")
     y_pred = [ranking[0] for ranking in rankings]
-    matrix = confusion_matrix(y_true, y_pred)
-    per_class = per_class_metrics(matrix)
-    count = len(y_true)
-
-    present = [c for c in per_class if c.support]
-    # Every present class has a defined recall and F1 (support > 0).
-    recalls = [c.recall for c in present if c.recall is not None]
-    f1s = [c.f1 for c in present if c.f1 is not None]
-    supports = [c.support for c in present]
-
-    true_ranks = _ranks(y_true, "y_true")
-    pred_ranks = _ranks(y_pred, "y_pred")
-    distance = np.abs(pred_ranks - true_ranks)
+    true, pred = _ranks(y_true, "y_true"), _ranks(y_pred, "y_pred")
+    present = sorted(set(true.tolist()))  # macro and weighted averages: classes in the data
     top2_hits = sum(truth in ranking[:2] for truth, ranking in zip(y_true, rankings, strict=True))
 
     return Metrics(
-        count=count,
-        accuracy=float(np.trace(matrix)) / count,
-        top2_accuracy=top2_hits / count,
-        balanced_accuracy=float(np.mean(recalls)),
-        macro_f1=float(np.mean(f1s)),
-        weighted_f1=float(np.dot(f1s, supports)) / count,
-        within_one_accuracy=float(np.mean(distance <= 1)),
-        mean_absolute_error=float(np.mean(distance)),
-        per_class=per_class,
-        confusion=tuple(tuple(int(v) for v in row) for row in matrix),
+        count=len(y_true),
+        accuracy=float(sk.accuracy_score(true, pred)),
+        top2_accuracy=top2_hits / len(y_true),
+        # balanced_accuracy_score, without its warning for a predicted class not in the data
+        balanced_accuracy=float(sk.recall_score(true, pred, labels=present, average="macro")),
+        macro_f1=float(sk.f1_score(true, pred, labels=present, average="macro")),
+        weighted_f1=float(sk.f1_score(true, pred, labels=present, average="weighted")),
+        within_one_accuracy=float(np.mean(np.abs(pred - true) <= 1)),
+        mean_absolute_error=float(sk.mean_absolute_error(true, pred)),
+        per_class=per_class_metrics(y_true, y_pred),
+        confusion=tuple(tuple(int(v) for v in row) for row in confusion_matrix(y_true, y_pred)),
     )
 
 

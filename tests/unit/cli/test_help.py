@@ -10,7 +10,7 @@ import pytest
 from training_jobs.cli import COMMANDS
 
 #: What the ``train`` extra installs: blocked, as if only ``pip install -e .`` had run.
-EXTRAS = ("numpy", "matplotlib", "fasttext", "sklearn", "tqdm")
+EXTRAS = ("numpy", "matplotlib", "fasttext", "sklearn", "tqdm", "tenacity")
 #: Also never needed to print help, though the base install has them.
 HEAVY = (*EXTRAS, "boto3", "botocore", "pydantic")
 
