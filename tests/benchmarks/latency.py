@@ -77,7 +77,7 @@ def main() -> int:
 
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # read when the handler module loads
     handler, predictor = load_handler(str(args.model))  # sets the rest of its environment
-    from tests.conftest import FakeLambdaContext, load_event
+    from tests.support.events import FakeLambdaContext, load_event
 
     event = load_event("predict-text")
     context = FakeLambdaContext()

@@ -37,10 +37,10 @@ from packaging.utils import canonicalize_name
 
 from jira_priority.labels import priority_from_label
 from jira_priority.text import normalise_ticket
-from tests.conftest import REPO_ROOT, load_event
 from tests.fakes.blazingtext_endpoint import FakeEndpoint, running_fake_endpoint
-from tests.fixtures_model import train_tiny_model
 from tests.integration.processes import free_port, stop_process
+from tests.support.events import REPO_ROOT, load_event
+from tests.support.models import train_tiny_model
 
 pytestmark = pytest.mark.integration
 

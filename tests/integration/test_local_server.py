@@ -22,8 +22,8 @@ from training_jobs.serve import build_event, response_parts
 
 from jira_priority.labels import Priority
 from jira_priority.model_files import file_digest
-from tests.fixtures_model import PROBES, train_tiny_model
 from tests.integration.processes import stop_process
+from tests.support.models import PROBES, train_tiny_model
 
 pytestmark = pytest.mark.integration
 

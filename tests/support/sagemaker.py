@@ -1,22 +1,20 @@
 """Helpers for the tests of the SageMaker commands (upload ... teardown).
 
-``aws_env`` runs a test inside moto's in-process ``mock_aws`` (no socket is
-opened) with region, role and bucket in the environment and the bucket
-created. ``run_tool`` runs one command as ``jira-priority`` would and returns
+The ``aws_env`` fixture is in tests/unit/sagemaker/conftest.py.
+
+``run_tool`` runs one command as ``jira-priority`` would and returns
 its exit status and output.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from training_jobs.cli import main
 
 REGION = "us-east-1"
@@ -39,20 +37,6 @@ def run_tool(capsys: pytest.CaptureFixture[str], *argv: str) -> Result:
     code = main(list(argv))
     captured = capsys.readouterr()
     return Result(code, captured.out, captured.err)
-
-
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SAGEMAKER", "AWS_ENDPOINT_URL_S3"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("SAGEMAKER_PREFIX", raising=False)
-    monkeypatch.setenv("AWS_REGION", REGION)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("SAGEMAKER_ROLE_ARN", ROLE_ARN)
-    monkeypatch.setenv("SAGEMAKER_BUCKET", BUCKET)
-    with mock_aws():
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
-        yield
 
 
 def write_prepared(directory: Path) -> tuple[Path, Path]:

@@ -25,7 +25,7 @@ from jira_priority.predictors import build_predictor, embedded
 from jira_priority.predictors.embedded import EmbeddedPredictor
 from jira_priority.schemas import Prediction, Ticket
 from jira_priority.settings import Settings
-from tests.fixtures_model import PROBES, synthetic_lines, train_tiny_model
+from tests.support.models import PROBES, synthetic_lines, train_tiny_model
 
 BUCKET = "models-bucket"
 

@@ -11,10 +11,8 @@ from training_jobs.sagemaker import aws as aws_module
 from training_jobs.sagemaker.aws import Aws, ToolError
 from training_jobs.sagemaker.watch import Kind, wait_until_finished
 
-from tests.unit.sagemaker_tooling import (  # noqa: F401
-    BUCKET,
+from tests.support.sagemaker import (
     REGION,
-    aws_env,
     run_tool,
     train_job,
 )

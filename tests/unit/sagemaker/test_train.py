@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 from training_jobs.modelling.hyperparameters import BlazingTextHyperparameters
 
-from tests.unit.sagemaker_tooling import (  # noqa: F401
+from tests.support.sagemaker import (
     BUCKET,
     ROLE_ARN,
-    aws_env,
     run_tool,
     sagemaker_client,
     write_prepared,

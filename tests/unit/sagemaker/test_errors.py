@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 from training_jobs.sagemaker import aws as aws_module
 from training_jobs.sagemaker.aws import Aws, describe_error
 
-from tests.unit.sagemaker_tooling import REGION, ROLE_ARN, run_tool
+from tests.support.sagemaker import REGION, ROLE_ARN, run_tool
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,7 @@ from botocore.validate import validate_parameters
 from training_jobs.sagemaker import aws as aws_module
 from training_jobs.sagemaker.aws import Aws
 
-from tests.unit.sagemaker_tooling import REGION, ROLE_ARN, run_tool, write_prepared
+from tests.support.sagemaker import REGION, ROLE_ARN, run_tool, write_prepared
 
 TICKETS = (
     '"title","description","priority","key"\n"Crash on start","NPE","Major","X-1"\n'

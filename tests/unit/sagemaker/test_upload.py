@@ -7,10 +7,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.unit.sagemaker_tooling import (  # noqa: F401
+from tests.support.sagemaker import (
     BUCKET,
     REGION,
-    aws_env,
     run_tool,
     write_prepared,
 )

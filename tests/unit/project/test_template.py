@@ -12,7 +12,7 @@ from samtranslator.translator.translator import Translator
 from training_jobs.serve import INVALID_API_KEY, MISSING_AUTHENTICATION_TOKEN, REQUEST_TOO_LARGE
 
 from jira_priority.settings import FUNCTION_TIMEOUT_SECONDS
-from tests.conftest import REPO_ROOT
+from tests.support.events import REPO_ROOT
 
 
 class CfnLoader(yaml.SafeLoader):

@@ -16,7 +16,7 @@ from jira_priority.errors import (
     UnsupportedMediaTypeError,
 )
 from jira_priority.http_edge import prepare_event
-from tests.conftest import load_event
+from tests.support.events import load_event
 
 
 def event_with(body: str | None, content_type: str | None, **extra: Any) -> dict[str, Any]:

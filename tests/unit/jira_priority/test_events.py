@@ -18,7 +18,7 @@ from moto import mock_aws
 
 from jira_priority import app as handler
 from jira_priority.predictors.sagemaker import SageMakerPredictor
-from tests.conftest import TEST_ENDPOINT, event_names, load_event
+from tests.support.events import TEST_ENDPOINT, event_names, load_event
 
 MOTO_RESULTS_API = "http://motoapi.amazonaws.com/moto-api/static/sagemaker/endpoint-results"
 

@@ -30,7 +30,7 @@ from botocore.stub import Stubber
 
 from jira_priority import app as handler
 from jira_priority.predictors.sagemaker import SageMakerPredictor
-from tests.conftest import TEST_ENDPOINT, load_event
+from tests.support.events import TEST_ENDPOINT, load_event
 
 
 @pytest.fixture

@@ -19,11 +19,10 @@ from training_jobs.sagemaker.aws import ToolError
 from training_jobs.sagemaker.transform import batch_input, parse_batch_output
 
 from jira_priority.text import normalise_ticket
-from tests.unit.sagemaker_tooling import (  # noqa: F401
+from tests.support.sagemaker import (
     BUCKET,
     REGION,
     ROLE_ARN,
-    aws_env,
     run_tool,
     sagemaker_client,
 )

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from training_jobs.sagemaker.search_space import ParameterRange, parse_range
 
-from tests.unit.sagemaker_tooling import (  # noqa: F401
+from tests.support.sagemaker import (
     BUCKET,
-    aws_env,
     run_tool,
     sagemaker_client,
 )

@@ -17,10 +17,9 @@ from botocore.stub import ANY, Stubber
 from training_jobs.sagemaker.aws import ToolError
 from training_jobs.sagemaker.deploy import Deployment, Hosting, artifact_of_training_job, deploy
 
-from tests.unit.sagemaker_tooling import (  # noqa: F401
+from tests.support.sagemaker import (
     REGION,
     ROLE_ARN,
-    aws_env,
     run_tool,
     sagemaker_client,
     train_job,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 
-from tests.conftest import REPO_ROOT
+from tests.support.events import REPO_ROOT
 
 #: Base dependencies of the `jira-priority` command line that the Lambda never imports.
 CLI_ONLY = {"click"}

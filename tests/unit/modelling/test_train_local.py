@@ -14,7 +14,7 @@ from training_jobs.modelling.hyperparameters import BlazingTextHyperparameters
 from training_jobs.modelling.train_local import fasttext_arguments
 
 from jira_priority.labels import Priority, priority_from_label
-from tests.fixtures_model import PROBES, synthetic_lines, write_lines
+from tests.support.models import PROBES, synthetic_lines, write_lines
 
 TINY = ["--vector-dim", "8", "--buckets", "1000", "--min-count", "1", "--word-ngrams", "1"]
 

@@ -13,10 +13,9 @@ import pytest
 from botocore.stub import Stubber
 from training_jobs.sagemaker.teardown import stop_jobs
 
-from tests.unit.sagemaker_tooling import (  # noqa: F401
+from tests.support.sagemaker import (
     REGION,
     ROLE_ARN,
-    aws_env,
     run_tool,
     sagemaker_client,
     train_job,
