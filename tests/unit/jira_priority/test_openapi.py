@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+
+from openapi_spec_validator import validate
 
 from jira_priority.openapi import openapi_document
+from tests.support.events import REPO_ROOT
 
 ERROR_BODY = {"$ref": "#/components/schemas/ErrorBody"}
 
@@ -17,7 +23,7 @@ def test_predict_takes_json_or_plain_text() -> None:
 
 def test_every_error_status_has_the_error_body() -> None:
     responses = openapi_document()["paths"]["/predict"]["post"]["responses"]
-    assert set(responses) == {"200", "400", "413", "415", "429", "502", "503", "504"}
+    assert set(responses) == {"200", "400", "403", "413", "415", "429", "500", "502", "503", "504"}
     for status in set(responses) - {"200"}:
         assert responses[status]["content"]["application/json"]["schema"] == ERROR_BODY
 
@@ -43,4 +49,32 @@ def test_request_fields_and_health() -> None:
     request = document["components"]["schemas"]["PredictRequest"]["properties"]
     assert {"title", "description", "text", "issue", "tickets", "k"} <= set(request)
     assert request["k"]["maximum"] == 6
-    assert set(document["paths"]["/health"]["get"]["responses"]) == {"200", "503"}
+    assert set(document["paths"]["/health"]["get"]["responses"]) == {"200", "403", "500", "503"}
+
+
+def test_the_document_is_valid_openapi() -> None:
+    validate(openapi_document())  # raises on a dangling $ref or a malformed document
+
+
+def test_make_openapi_prints_a_valid_document() -> None:
+    # GIVEN the command and environment of `make openapi`
+    env = {
+        **os.environ,
+        "PREDICTOR_BACKEND": "sagemaker",
+        "SAGEMAKER_ENDPOINT_NAME": "openapi",
+        "POWERTOOLS_TRACE_DISABLED": "1",
+    }
+    # WHEN it runs
+    result = subprocess.run(
+        [sys.executable, "-m", "jira_priority.openapi"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    # THEN stdout is one valid document, error statuses included
+    document = json.loads(result.stdout)
+    validate(document)
+    assert {"403", "500"} <= set(document["paths"]["/predict"]["post"]["responses"])
