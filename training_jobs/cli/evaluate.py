@@ -141,11 +141,13 @@ def command(
     except CommandError as error:
         error.exit_code = 2
         raise
+    except ValueError as error:
+        raise CommandError(str(error), exit_code=2) from None
     ranker: scorers.TicketRanker
     if scorer == "model":
         ranker = scorers.local_model_ranker(str(model))
     elif scorer == "endpoint":
-        ranker = scorers.sagemaker_ranker(str(endpoint))
+        ranker = scorers.sagemaker_ranker(str(endpoint), region=region)
     else:
         ranker = scorers.HttpApiRanker(str(api_url), api_key, timeout=timeout)
     progress = progress_bar(len(data.tickets), enabled=not no_progress)

@@ -116,8 +116,11 @@ def local_model_ranker(model_uri: str) -> PredictorRanker:
     return ranker
 
 
-def sagemaker_ranker(endpoint_name: str, client: Any = None) -> PredictorRanker:
-    """A SageMaker endpoint; ``client`` is a sagemaker-runtime client (made here if None).
+def sagemaker_ranker(
+    endpoint_name: str, region: str | None = None, client: Any = None
+) -> PredictorRanker:
+    """A SageMaker endpoint in ``region``; ``client`` is a sagemaker-runtime client (made
+    here if None).
 
     The client retries once at most: this module's retry loop, with its
     progress messages and Retry-After handling, does the rest.
@@ -126,9 +129,15 @@ def sagemaker_ranker(endpoint_name: str, client: Any = None) -> PredictorRanker:
     from jira_priority.predictors.sagemaker import SageMakerPredictor, runtime_client
 
     if client is None:
+        if not region:
+            raise PredictionError(
+                "--endpoint needs a region: pass --region or set AWS_REGION", exit_code=2
+            )
         try:
-            client = runtime_client(connect_timeout=5.0, read_timeout=60.0, max_attempts=1)
-        except ConfigurationError as exc:  # no region configured
+            client = runtime_client(
+                connect_timeout=5.0, read_timeout=60.0, max_attempts=1, region=region
+            )
+        except ConfigurationError as exc:
             raise PredictionError(
                 f"cannot make a sagemaker-runtime client: {exc.public_message}"
             ) from exc

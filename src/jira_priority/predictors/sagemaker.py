@@ -60,11 +60,13 @@ def runtime_client(
     connect_timeout: float = _FIELDS["sagemaker_connect_timeout_seconds"].default,
     read_timeout: float = _FIELDS["sagemaker_read_timeout_seconds"].default,
     max_attempts: int = _FIELDS["sagemaker_max_attempts"].default,
+    region: str | None = None,
 ) -> SageMakerRuntimeClient:
     """One sagemaker-runtime client per execution environment and timeout setting.
 
     ``AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME`` (read by botocore itself) points it
-    at a stand-in in tests.
+    at a stand-in in tests. ``region`` None is boto3's own lookup
+    (``AWS_DEFAULT_REGION``, the profile), which the Lambda runtime always sets.
     """
     config = Config(
         connect_timeout=connect_timeout,
@@ -73,7 +75,7 @@ def runtime_client(
         tcp_keepalive=True,
     )
     try:
-        return boto3.client("sagemaker-runtime", config=config)
+        return boto3.client("sagemaker-runtime", region_name=region, config=config)
     except NoRegionError as exc:
         raise ConfigurationError(
             "invalid configuration: AWS_REGION (or AWS_DEFAULT_REGION) is not set"

@@ -595,8 +595,55 @@ def test_an_endpoint_without_a_region_fails_with_a_message_not_a_traceback(
     finally:
         runtime_client.cache_clear()
 
-    assert code == 1
-    assert "cannot make a sagemaker-runtime client" in capsys.readouterr().err
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "evaluate: --endpoint needs a region: pass --region or set AWS_REGION\n"
+    )
+
+
+def test_the_endpoint_client_uses_aws_region_alone(monkeypatch):
+    # GIVEN only AWS_REGION, as a shell or the Lambda docs set it (boto3 reads AWS_DEFAULT_REGION)
+    from jira_priority.predictors.sagemaker import runtime_client
+
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    runtime_client.cache_clear()
+    try:
+        ranker = sagemaker_ranker("jira-priority", region="eu-west-1")
+    finally:
+        runtime_client.cache_clear()
+
+    assert ranker._predictor._client.meta.region_name == "eu-west-1"
+
+
+@pytest.mark.parametrize(
+    ("argv", "environment", "region"),
+    [
+        ([], {"AWS_REGION": "eu-west-1"}, "eu-west-1"),
+        ([], {"AWS_DEFAULT_REGION": "eu-north-1"}, "eu-north-1"),
+        (["--region", "ap-south-1"], {"AWS_REGION": "eu-west-1"}, "ap-south-1"),
+    ],
+)
+def test_evaluate_endpoint_takes_region_from_option_or_environment(
+    tmp_path, monkeypatch, capsys, argv, environment, region
+):
+    from training_jobs.evaluation import scorers
+
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    asked: list[str | None] = []
+
+    def fake_ranker(endpoint_name, region=None, client=None):
+        asked.append(region)
+        raise PredictionError("stop here")
+
+    monkeypatch.setattr(scorers, "sagemaker_ranker", fake_ranker)
+    source = write_csv(tmp_path / "bugs.csv", ticket_rows())
+
+    assert main(["evaluate", str(source), "--endpoint", "jira-priority", *argv]) == 1
+    assert asked == [region]
 
 
 @pytest.mark.parametrize(
