@@ -92,7 +92,12 @@ $(DATA_DIR)/.settings: data-settings
 $(DATA_DIR)/manifest.json: $(DATA_DIR)/.settings $(wildcard $(DATA)) | $(VENV)/.installed
 	$(BIN)/python -m training_jobs prepare '$(DATA)' --output-dir $(DATA_DIR) $(PREPARE_ARGS)
 
-$(MODEL_DIR)/model.bin: $(DATA_DIR)/manifest.json | $(VENV)/.installed
+# Rewritten only when TRAIN_ARGS change, so `make model TRAIN_ARGS=...` retrains.
+$(MODEL_DIR)/.settings: data-settings
+	@mkdir -p $(@D)
+	@echo '$(TRAIN_ARGS)' | cmp -s - $@ || echo '$(TRAIN_ARGS)' > $@
+
+$(MODEL_DIR)/model.bin: $(DATA_DIR)/manifest.json $(MODEL_DIR)/.settings | $(VENV)/.installed
 	$(BIN)/python -m training_jobs train-local --train $(DATA_DIR)/train.txt \
 		--validation $(DATA_DIR)/validation.txt --output-dir $(MODEL_DIR) $(TRAIN_ARGS)
 

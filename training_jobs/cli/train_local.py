@@ -30,6 +30,13 @@ DEFAULT_OUTPUT_DIR = Path("artifacts/model")
     help="prepared validation file for metrics and early stopping; '' for none",
 )
 @click.option(
+    "--min-validation-lines",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="refuse a validation file with fewer lines (its figures would be noise)",
+)
+@click.option(
     "-o",
     "--output-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -63,6 +70,7 @@ DEFAULT_OUTPUT_DIR = Path("artifacts/model")
 def command(
     train_file: str,
     validation: str,
+    min_validation_lines: int,
     output_dir: Path,
     seed: int,
     threads: int,
@@ -96,6 +104,7 @@ def command(
         quantize=quantize,
         quantize_cutoff=quantize_cutoff,
         verbose=verbose,
+        min_validation_lines=min_validation_lines,
     )
     print_summary(report, output_dir)
     return 0

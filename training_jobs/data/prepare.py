@@ -24,7 +24,7 @@ from typing import Any
 
 from jira_priority.labels import LABELS, priority_from_label
 from jira_priority.text import MAX_TOKENS, normalise_ticket
-from training_jobs.data.readers import ReadStats, Ticket, file_sha256, read_tickets
+from training_jobs.data.readers import DatasetError, ReadStats, Ticket, file_sha256, read_tickets
 
 DEFAULT_OUTPUT_DIR = Path("build/data")
 TRAIN_FILE = "train.txt"
@@ -132,10 +132,12 @@ def collect(paths: Sequence[Path], options: PrepareOptions) -> PrepareResult:
     result = PrepareResult()
     seen: set[str] = set()
     by_label: dict[str, list[Example]] = defaultdict(list)
+    projects_seen: Counter[str] = Counter()
     for path in paths:
         stats = ReadStats()
         result.sources.append(stats)
         for ticket in read_tickets(path, stats=stats, encoding=options.encoding):
+            projects_seen[ticket.project.casefold()] += 1
             reason = _filter_reason(ticket, options)
             if reason is not None:
                 result.filtered[reason] += 1
@@ -151,6 +153,7 @@ def collect(paths: Sequence[Path], options: PrepareOptions) -> PrepareResult:
                 result.holdout.append(example)
             else:
                 by_label[example.label].append(example)
+    _check_projects_exist(options, projects_seen)
     rng = random.Random(options.seed)
     for label in sorted(by_label):
         examples = by_label[label]
@@ -166,6 +169,17 @@ def collect(paths: Sequence[Path], options: PrepareOptions) -> PrepareResult:
     rng.shuffle(result.train)
     rng.shuffle(result.validation)
     return result
+
+
+def _check_projects_exist(options: PrepareOptions, projects_seen: Counter[str]) -> None:
+    """DatasetError naming the data's projects if a held-out or kept project has no ticket."""
+    missing = sorted((options.holdout_projects | options.projects) - set(projects_seen))
+    if missing:
+        known = ", ".join(name.upper() for name, _ in projects_seen.most_common() if name)
+        raise DatasetError(
+            f"no ticket of project {', '.join(m.upper() for m in missing)} in the data "
+            f"(its projects: {known or 'none: the files have no project column'})"
+        )
 
 
 def _oversample(train: list[Example], ratio: float, rng: random.Random) -> int:

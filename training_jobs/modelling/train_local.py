@@ -40,6 +40,8 @@ from training_jobs.modelling.hyperparameters import (
 )
 
 REPORT_FILE = "training.json"
+#: Below this, validation figures are noise: a validation file this short is refused.
+MIN_VALIDATION_LINES = 50
 #: Tickets timed one at a time for the latency figure.
 LATENCY_SAMPLE = 500
 
@@ -199,6 +201,7 @@ def train(
     quantize: bool = False,
     quantize_cutoff: int = 100_000,
     verbose: bool = False,
+    min_validation_lines: int = MIN_VALIDATION_LINES,
 ) -> dict[str, Any]:
     """Train, write the outputs, and return the report written to training.json."""
     if threads < 1:
@@ -209,6 +212,13 @@ def train(
     if not train_counts:
         raise TrainingError(f"{train_path} has no training lines")
     validation = list(read_prepared(validation_path)) if validation_path else []
+    if validation_path and len(validation) < min_validation_lines:
+        raise TrainingError(
+            f"{validation_path} has {len(validation)} validation line(s), fewer than "
+            f"{min_validation_lines}: metrics and early stopping on so few would be noise. "
+            "Prepare more (prepare --validation-fraction), pass --min-validation-lines, "
+            "or --validation '' to train without"
+        )
     say(
         f"training on {sum(train_counts.values())} lines of {train_path}"
         + (f", validating on {len(validation)} of {validation_path}" if validation_path else "")

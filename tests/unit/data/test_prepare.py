@@ -180,12 +180,26 @@ def test_filters_by_status_type_and_project_are_counted(tmp_path: Path, source: 
 def test_filtering_everything_out_is_a_clear_error(
     tmp_path: Path, source: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["prepare", str(source), "-o", str(tmp_path / "out"), "--project", "NONE"])
+    code = main(["prepare", str(source), "-o", str(tmp_path / "out"), "--status", "NONE"])
 
     assert code == 1
     err = capsys.readouterr().err
     assert err.startswith("prepare: no ticket left to train on (80 rows read")
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("option", ["--project", "--holdout-project"])
+def test_a_project_without_tickets_fails_naming_the_data_projects(
+    tmp_path: Path, source: Path, capsys: pytest.CaptureFixture[str], option: str
+) -> None:
+    # `make evaluate-holdout PROJECT=NOPE` must stop here, before training a model
+    code = main(["prepare", str(source), "-o", str(tmp_path / "out"), option, "nope"])
+
+    assert code == 1
+    assert capsys.readouterr().err == (
+        "prepare: no ticket of project NOPE in the data (its projects: HIVE, HDFS)\n"
+    )
+    assert not (tmp_path / "out").exists()
 
 
 def test_duplicates_can_be_kept(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ def train(tmp_path: Path, data: tuple[Path, Path], *options: str, out: str = "mo
             "--train", str(train_file),
             "--validation", str(validation_file),
             "-o", str(tmp_path / out),
+            "--min-validation-lines", "10",  # the tiny data's 40 lines are enough here
             *TINY,
             *options,
         ]
@@ -206,3 +207,20 @@ def test_without_validation_it_trains_and_reports_no_metrics(
 
     assert code == 0
     assert report(tmp_path, "m")["validation"] == {}
+
+
+@pytest.mark.parametrize("lines", [0, 2])
+def test_an_empty_or_tiny_validation_file_is_refused_before_training(
+    tmp_path: Path, data: tuple[Path, Path], capsys: pytest.CaptureFixture[str], lines: int
+) -> None:
+    train_file, _ = data
+    validation = write_lines(tmp_path / "tiny.txt", synthetic_lines(1, seed=3)[:lines])
+
+    code = main(["train-local", "--train", str(train_file), "--validation", str(validation),
+                 "-o", str(tmp_path / "model"), *TINY])  # fmt: skip
+
+    assert code == 1
+    assert capsys.readouterr().err.startswith(
+        f"train-local: {validation} has {lines} validation line(s), fewer than 50:"
+    )
+    assert not (tmp_path / "model" / "model.bin").exists()
