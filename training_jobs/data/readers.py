@@ -190,6 +190,11 @@ _COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
+def _accepted_names(*fields: str) -> str:
+    """The column names that hold ``fields``, for a message (case does not matter)."""
+    return ", ".join(f'"{alias}"' for name in fields for alias in _COLUMN_ALIASES[name])
+
+
 def _column_index(header: Sequence[str]) -> dict[str, int]:
     """Our field -> index of its column (the first of duplicate names wins)."""
     positions: dict[str, int] = {}
@@ -309,13 +314,19 @@ def _read_csv(
         raise DatasetError(f"{path}: the header row is not valid CSV ({exc})") from exc
     header = [_strip_bom(name) for name in header]
     columns = _column_index(header)
+    shown = f"{', '.join(header[:8])}{', ...' if len(header) > 8 else ''}"
     if "title" not in columns and "description" not in columns:
+        accepted = _accepted_names("title", "description")
         raise DatasetError(
-            f"{path}: no title/Summary or description column; the header is "
-            f"{', '.join(header[:8])}{', ...' if len(header) > 8 else ''}"
+            f"{path}: no title or description column (accepted names: {accepted}); "
+            f"the header is {shown}"
         )
     if require_priority and "priority" not in columns:
-        raise DatasetError(f"{path}: no priority column")
+        raise DatasetError(
+            f"{path}: no priority column (accepted names: {_accepted_names('priority')}); "
+            f"the header is {shown}. A file without priorities can be scored (transform), "
+            "not trained or evaluated on"
+        )
     lower_header = {name.strip().casefold() for name in header}
     stats.layout = Layout.JIRA_EXPORT_CSV if "summary" in lower_header else Layout.TUTORIAL_CSV
     row = 0

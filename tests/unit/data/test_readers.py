@@ -242,11 +242,29 @@ def test_missing_file_and_unknown_layout_are_dataset_errors(tmp_path: Path) -> N
     with pytest.raises(DatasetError, match="no such file"):
         read_all(tmp_path / "absent.csv")
     other = write_csv(tmp_path / "other.csv", ["name", "age"], [["x", "1"]])
-    with pytest.raises(DatasetError, match="no title/Summary or description column"):
+    with pytest.raises(DatasetError, match="no title or description column"):
         read_all(other)
     unlabelled = write_csv(tmp_path / "unlabelled.csv", ["title"], [["x"]])
     with pytest.raises(DatasetError, match="no priority column"):
         read_all(unlabelled)
+
+
+def test_a_missing_column_lists_the_accepted_names_and_the_header(tmp_path: Path) -> None:
+    unlabelled = write_csv(tmp_path / "unlabelled.csv", ["Summary", "Severity"], [["x", "high"]])
+
+    with pytest.raises(DatasetError) as raised:
+        read_all(unlabelled)
+
+    assert str(raised.value) == (
+        f'{unlabelled}: no priority column (accepted names: "priority"); the header is Summary, '
+        "Severity. A file without priorities can be scored (transform), not trained or "
+        "evaluated on"
+    )
+
+
+def test_a_directory_is_named_as_one(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="is a directory; name a ticket or prepared file in it"):
+        read_all(tmp_path)
 
 
 def test_stats_as_dict_is_json_ready(tmp_path: Path) -> None:
