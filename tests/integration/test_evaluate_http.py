@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from training_jobs.cli import main
-from training_jobs.evaluation.evaluate import LabelledTicket, RetryPolicy, predict_all
+from training_jobs.evaluation.labelled import LabelledTicket
+from training_jobs.evaluation.predicting import RetryPolicy, predict_all
 from training_jobs.evaluation.scorers import HttpApiRanker, PredictionError, RetryableError
 
 from jira_priority.labels import Priority

@@ -124,15 +124,9 @@ def command(
 
     require_extra("train", "numpy", "matplotlib", "sklearn", "tqdm", "tenacity")
     from training_jobs.evaluation import scorers
-    from training_jobs.evaluation.evaluate import (
-        RetryPolicy,
-        evaluate_rankings,
-        per_project,
-        predict_all,
-        progress_bar,
-        read_labelled,
-        write_outputs,
-    )
+    from training_jobs.evaluation.labelled import read_labelled
+    from training_jobs.evaluation.predicting import RetryPolicy, predict_all, progress_bar
+    from training_jobs.evaluation.report import evaluate_rankings, per_project, write_outputs
 
     try:
         data = read_labelled(

@@ -24,13 +24,12 @@ from typing import Any
 
 from jira_priority.labels import LABELS, priority_from_label
 from jira_priority.text import MAX_TOKENS, normalise_ticket
+from training_jobs.data.manifest import HOLDOUT_FILE, MANIFEST_FILE
 from training_jobs.data.readers import DatasetError, ReadStats, Ticket, file_sha256, read_tickets
 
 DEFAULT_OUTPUT_DIR = Path("build/data")
 TRAIN_FILE = "train.txt"
 VALIDATION_FILE = "validation.txt"
-HOLDOUT_FILE = "holdout.txt"
-MANIFEST_FILE = "manifest.json"
 
 
 @dataclass(frozen=True)

@@ -13,18 +13,14 @@ from pathlib import Path
 import pytest
 from training_jobs.cli import main
 from training_jobs.data.readers import DatasetError
-from training_jobs.evaluation.evaluate import (
-    LabelledTicket,
+from training_jobs.evaluation.labelled import LabelledTicket, detect_format, read_labelled
+from training_jobs.evaluation.predicting import (
     RetryPolicy,
     call_with_retries,
-    detect_format,
-    evaluate_rankings,
-    per_project,
     predict_all,
     progress_bar,
-    read_labelled,
-    write_outputs,
 )
+from training_jobs.evaluation.report import evaluate_rankings, per_project, write_outputs
 from training_jobs.evaluation.scorers import (
     HttpApiRanker,
     PredictionError,
