@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from jira_priority.labels import PRIORITIES
-from training_jobs.cli.options import POSITIVE_INT, exactly_one
+from training_jobs.cli.options import POSITIVE_INT, exactly_one, output_dir_option
 
 #: Environment variable holding the API key, so it need not appear in `ps` output.
 API_KEY_VARIABLE = "JIRA_PRIORITY_API_KEY"
@@ -41,13 +41,7 @@ DEFAULT_OUTPUT_DIR = Path("artifacts/evaluation")
     show_envvar=True,
     help="AWS region of --endpoint",
 )
-@click.option(
-    "--output-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_OUTPUT_DIR,
-    show_default=True,
-    help="where report.json, summary.md and the PNGs go",
-)
+@output_dir_option(DEFAULT_OUTPUT_DIR, "report.json, summary.md and the PNGs")
 @click.option("--by-project", is_flag=True, help="also report every project separately")
 @click.option(
     "--project",

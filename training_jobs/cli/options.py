@@ -193,6 +193,18 @@ def hyperparameter_options() -> Callable[[F], F]:
     return apply(*options)
 
 
+def output_dir_option(default: Path, what: str) -> Callable[[F], F]:
+    """``-o/--output-dir``: the directory a command writes ``what`` into."""
+    return click.option(
+        "-o",
+        "--output-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=default,
+        show_default=True,
+        help=f"where {what} go",
+    )
+
+
 def model_option() -> Callable[[F], F]:
     """``--model``: the embedded backend's model, local or on S3 (``classify`` and ``serve``)."""
     return click.option(

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from jira_priority.text import MAX_TOKENS
+from training_jobs.cli.options import output_dir_option
 from training_jobs.data.prepare import DEFAULT_OUTPUT_DIR
 
 
@@ -21,14 +22,7 @@ from training_jobs.data.prepare import DEFAULT_OUTPUT_DIR
     metavar="INPUT...",
     type=click.Path(path_type=Path),
 )
-@click.option(
-    "-o",
-    "--output-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_OUTPUT_DIR,
-    show_default=True,
-    help="where train.txt, validation.txt and manifest.json go",
-)
+@output_dir_option(DEFAULT_OUTPUT_DIR, "train.txt, validation.txt and manifest.json")
 @click.option(
     "--validation-fraction",
     type=click.FloatRange(0, 1, max_open=True),

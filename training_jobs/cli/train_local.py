@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from training_jobs.cli.options import hyperparameter_options
+from training_jobs.cli.options import hyperparameter_options, output_dir_option
 
 DEFAULT_DATA_DIR = Path("build/data")
 DEFAULT_OUTPUT_DIR = Path("artifacts/model")
@@ -36,14 +36,7 @@ DEFAULT_OUTPUT_DIR = Path("artifacts/model")
     show_default=True,
     help="refuse a validation file with fewer lines (its figures would be noise)",
 )
-@click.option(
-    "-o",
-    "--output-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_OUTPUT_DIR,
-    show_default=True,
-    help="where model.bin, model.ftz and training.json go",
-)
+@output_dir_option(DEFAULT_OUTPUT_DIR, "model.bin, model.ftz and training.json")
 @click.option("--seed", type=int, default=42, show_default=True, help="fastText's random seed")
 @click.option(
     "--threads",
