@@ -25,7 +25,7 @@ from typing import Any
 from jira_priority.labels import LABELS, priority_from_label
 from jira_priority.text import MAX_TOKENS, normalise_ticket
 from training_jobs.data.manifest import HOLDOUT_FILE, MANIFEST_FILE
-from training_jobs.data.readers import DatasetError, ReadStats, Ticket, file_sha256, read_tickets
+from training_jobs.data.readers import DatasetError, ReadStats, TicketRow, file_sha256, read_tickets
 
 DEFAULT_OUTPUT_DIR = Path("build/data")
 TRAIN_FILE = "train.txt"
@@ -115,7 +115,7 @@ def fold_names(values: Iterable[str]) -> frozenset[str]:
     return frozenset(v.strip().casefold() for v in values if v.strip())
 
 
-def _filter_reason(ticket: Ticket, options: PrepareOptions) -> str | None:
+def _filter_reason(ticket: TicketRow, options: PrepareOptions) -> str | None:
     if options.statuses and ticket.status.casefold() not in options.statuses:
         return "status"
     if options.issue_types and ticket.issue_type.casefold() not in options.issue_types:

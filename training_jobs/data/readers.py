@@ -61,7 +61,7 @@ __all__ = [
     "PreparedExample",
     "ReadStats",
     "RejectReason",
-    "Ticket",
+    "TicketRow",
     "file_sha256",
     "read_prepared",
     "read_tickets",
@@ -95,7 +95,7 @@ class RejectReason(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Ticket:
+class TicketRow:
     """One Jira ticket as read, before normalisation.
 
     ``priority`` is the raw value of the file (``" major"`` stays as written);
@@ -270,12 +270,12 @@ def _accept(
     values: Mapping[str, str],
     row: int,
     require_priority: bool,
-) -> Ticket | None:
+) -> TicketRow | None:
     """The ticket of one record, or None after counting why it was rejected."""
     if not _decodable(list(values.values())):
         stats.reject(RejectReason.UNDECODABLE, row)
         return None
-    ticket = Ticket(
+    ticket = TicketRow(
         title=values.get("title", "").strip(),
         description=values.get("description", "").strip(),
         priority=values.get("priority", "").strip(),
@@ -303,7 +303,7 @@ def _accept(
 
 def _read_csv(
     text: IO[str], path: Path, stats: ReadStats, require_priority: bool
-) -> Iterator[Ticket]:
+) -> Iterator[TicketRow]:
     csv.field_size_limit(min(_CSV_FIELD_LIMIT, sys.maxsize))
     reader = csv.reader(text, strict=False)
     try:
@@ -383,7 +383,9 @@ def _json_values(record: Mapping[str, Any]) -> dict[str, str]:
     return values
 
 
-def _read_json_lines(text: IO[str], stats: ReadStats, require_priority: bool) -> Iterator[Ticket]:
+def _read_json_lines(
+    text: IO[str], stats: ReadStats, require_priority: bool
+) -> Iterator[TicketRow]:
     stats.layout = Layout.JSON_LINES
     row = 0
     for line in text:
@@ -422,14 +424,14 @@ def read_tickets(
     stats: ReadStats | None = None,
     require_priority: bool = True,
     encoding: str = "utf-8",
-) -> Iterator[Ticket]:
+) -> Iterator[TicketRow]:
     """Yield the valid tickets of a tutorial CSV, Jira export CSV or JSON lines file.
 
     The layout is detected from the content (JSON lines start with ``{``; a
     CSV header with ``Summary`` is a Jira export). Rejected rows are counted
     in ``stats`` (pass one in to read the counts once the iterator is done).
     With ``require_priority=False`` tickets with an empty or unknown priority
-    are yielded too (for scoring unlabelled tickets); ``Ticket.known_priority``
+    are yielded too (for scoring unlabelled tickets); ``TicketRow.known_priority``
     is then None for them.
 
     Raises DatasetError for a missing file, an unknown layout or corrupt gzip.

@@ -26,7 +26,7 @@ from jira_priority.labels import PRIORITIES, UnknownLabelError, priority_from_la
 from jira_priority.predictors.base import LabelScore
 from jira_priority.text import normalise_ticket
 from training_jobs.console import say
-from training_jobs.data.readers import DatasetError, ReadStats, Ticket, read_tickets
+from training_jobs.data.readers import DatasetError, ReadStats, TicketRow, read_tickets
 from training_jobs.sagemaker.aws import (
     ApiCall,
     Request,
@@ -58,7 +58,7 @@ CSV_COLUMNS = (
 # --- tickets in, predictions out ----------------------------------------------------
 
 
-def read_input_tickets(path: Path) -> list[Ticket]:
+def read_input_tickets(path: Path) -> list[TicketRow]:
     stats = ReadStats()
     try:
         tickets = list(read_tickets(path, stats=stats, require_priority=False))
@@ -72,7 +72,7 @@ def read_input_tickets(path: Path) -> list[Ticket]:
     return tickets
 
 
-def batch_input(tickets: Sequence[Ticket], k: int) -> bytes:
+def batch_input(tickets: Sequence[TicketRow], k: int) -> bytes:
     """BlazingText's batch transform input: one normalised ticket per JSON line."""
     return encode_batch([normalise_ticket(t.title, t.description) for t in tickets], k)
 
@@ -95,7 +95,7 @@ def parse_batch_output(data: bytes, expected: int, k: int) -> list[list[LabelSco
 
 
 def write_predictions(
-    path: Path, tickets: Sequence[Ticket], rankings: Sequence[list[LabelScore]]
+    path: Path, tickets: Sequence[TicketRow], rankings: Sequence[list[LabelScore]]
 ) -> None:
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
@@ -200,7 +200,11 @@ def start(
 
 
 def collect(
-    sagemaker: SageMakerClient, s3: S3Client, job_name: str, tickets: Sequence[Ticket], output: Path
+    sagemaker: SageMakerClient,
+    s3: S3Client,
+    job_name: str,
+    tickets: Sequence[TicketRow],
+    output: Path,
 ) -> None:
     description = describe_completed(sagemaker, Kind.TRANSFORM_JOB, job_name)
     bucket, key = output_location(description)

@@ -15,7 +15,7 @@ from training_jobs.data.readers import (
     Layout,
     ReadStats,
     RejectReason,
-    Ticket,
+    TicketRow,
     read_prepared,
     read_tickets,
 )
@@ -44,7 +44,7 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]], bom: bool = 
     return path
 
 
-def read_all(path: Path, **options: Any) -> tuple[list[Ticket], ReadStats]:
+def read_all(path: Path, **options: Any) -> tuple[list[TicketRow], ReadStats]:
     stats = ReadStats()
     tickets = list(read_tickets(path, stats=stats, **options))
     return tickets, stats

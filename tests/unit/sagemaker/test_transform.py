@@ -14,7 +14,7 @@ from pathlib import Path
 
 import boto3
 import pytest
-from training_jobs.data.readers import Ticket
+from training_jobs.data.readers import TicketRow
 from training_jobs.sagemaker.aws import ToolError
 from training_jobs.sagemaker.transform import batch_input, parse_batch_output
 
@@ -157,7 +157,7 @@ def test_a_missing_model_is_refused_before_any_upload(
 
 
 def test_batch_input_is_one_normalised_source_per_line() -> None:
-    tickets = [Ticket(title="Crash!", description="In <b>HDFS</b>", priority="", row=1)]
+    tickets = [TicketRow(title="Crash!", description="In <b>HDFS</b>", priority="", row=1)]
 
     body = batch_input(tickets, k=3)
 
