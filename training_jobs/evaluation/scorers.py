@@ -38,11 +38,12 @@ from jira_priority.labels import (
     priority_from_name,
 )
 from jira_priority.predictors.base import Predictor
+from jira_priority.settings import Settings
 from jira_priority.text import normalise_ticket
 from training_jobs.errors import CommandError
 
-#: The HTTP API accepts at most this many tickets per request.
-HTTP_MAX_BATCH = 25
+#: The HTTP API's batch limit: the deployed function's MAX_BATCH_SIZE default.
+HTTP_MAX_BATCH: int = Settings.model_fields["max_batch_size"].default
 
 #: (title, description) of one ticket, as read from the file.
 TicketText = tuple[str, str]
