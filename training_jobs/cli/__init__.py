@@ -104,6 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             prog_name="jira-priority",
             standalone_mode=False,
         )
+    except click.exceptions.NoArgsIsHelpError as error:
+        error.show()  # no command at all: the help, as click shows it
+        return error.exit_code
     except click.UsageError as error:
         # The one format: ``COMMAND: message``, here with where to read the usage.
         name = error.ctx.info_name if error.ctx else "jira-priority"

@@ -103,3 +103,10 @@ def test_a_usage_error_is_one_line_in_the_one_format(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("status: Invalid value for '--endpoint': 'Bad_Name' is not")
     assert "(see jira-priority status --help)" in result.stderr
+
+
+def test_no_command_shows_the_help_and_fails(tmp_path: Path) -> None:
+    result = run_without_extras(tmp_path)
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("Usage: jira-priority [OPTIONS] COMMAND [ARGS]...")
