@@ -1,1 +1,1 @@
-"""Tickets in: readers (tutorial CSV, Jira export, JSON lines), and prepare (filter, split)."""
+"""Tickets in: readers (CSV, Jira export, JSON lines), prepare (filter, split), manifest."""

@@ -1,1 +1,1 @@
-"""The model: BlazingText hyperparameters and local fastText training."""
+"""The model: BlazingText hyperparameters, local fastText training, the one model loader."""
