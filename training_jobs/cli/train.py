@@ -29,9 +29,9 @@ def command(**options: Any) -> int:
     prints the job name on stdout. A job name is never reused: an existing job is refused."""
     from training_jobs.console import say
     from training_jobs.sagemaker import aws
-    from training_jobs.sagemaker.job_definition import JobDefinition
+    from training_jobs.sagemaker.job_definition import JobDefinition, checked_hyperparameters
     from training_jobs.sagemaker.names import job_name
-    from training_jobs.sagemaker.train import checked_hyperparameters, training_job_request
+    from training_jobs.sagemaker.train import training_job_request
     from training_jobs.sagemaker.watch import Kind, describe, wait_until_finished
 
     region = aws.require_region(options["region"])

@@ -82,12 +82,16 @@ search_options = apply(
 def command(**options: Any) -> int:
     from training_jobs.console import say
     from training_jobs.sagemaker import aws
-    from training_jobs.sagemaker.job_definition import JobDefinition
+    from training_jobs.sagemaker.job_definition import JobDefinition, checked_hyperparameters
     from training_jobs.sagemaker.names import job_name
     from training_jobs.sagemaker.search_space import search_space
-    from training_jobs.sagemaker.train import checked_hyperparameters
-    from training_jobs.sagemaker.tune import best_training_job, report_best, tuning_job_request
-    from training_jobs.sagemaker.watch import Kind, describe, wait_until_finished
+    from training_jobs.sagemaker.tune import report_best, tuning_job_request
+    from training_jobs.sagemaker.watch import (
+        Kind,
+        best_training_job,
+        describe,
+        wait_until_finished,
+    )
 
     region = aws.require_region(options["region"])
     definition = JobDefinition.create(

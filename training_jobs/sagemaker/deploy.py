@@ -26,8 +26,14 @@ from training_jobs.sagemaker.aws import (
     placeholder,
 )
 from training_jobs.sagemaker.job_definition import tags
-from training_jobs.sagemaker.tune import best_training_job
-from training_jobs.sagemaker.watch import Kind, describe, describe_completed, wait_until_finished
+from training_jobs.sagemaker.watch import (
+    Kind,
+    best_training_job,
+    describe,
+    describe_completed,
+    models_of_config,
+    wait_until_finished,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -236,14 +242,6 @@ def _check_endpoint(deployment: Deployment, endpoint: Any | None) -> None:
             f"endpoint {name} is {endpoint['EndpointStatus']}; wait until it settles "
             f"(`python -m training_jobs status --endpoint {name} --wait`)"
         )
-
-
-def models_of_config(sagemaker: SageMakerClient, config_name: str) -> list[str]:
-    """The models an endpoint config serves (none if the config does not exist)."""
-    config = describe_or_none(sagemaker.describe_endpoint_config, EndpointConfigName=config_name)
-    if config is None:
-        return []
-    return [v["ModelName"] for v in config["ProductionVariants"] if v.get("ModelName")]
 
 
 def deploy(

@@ -8,12 +8,15 @@ the request fragments built from them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from training_jobs.modelling.hyperparameters import BlazingTextHyperparameters
 from training_jobs.sagemaker.aws import (
     PROJECT_TAG,
     Request,
+    ToolError,
     require_bucket,
     require_role_arn,
     s3_uri,
@@ -110,3 +113,11 @@ class JobDefinition:
 
 def tags() -> list[dict[str, str]]:
     return [dict(PROJECT_TAG)]
+
+
+def checked_hyperparameters(options: Mapping[str, Any]) -> BlazingTextHyperparameters:
+    """The hyperparameters among a command's options; ToolError if one is out of range."""
+    try:
+        return BlazingTextHyperparameters.from_options(options)
+    except ValueError as error:
+        raise ToolError(f"invalid hyperparameters: {error}") from None

@@ -20,8 +20,7 @@ from training_jobs.sagemaker.aws import (
     describe_or_none,
     placeholder,
 )
-from training_jobs.sagemaker.deploy import models_of_config
-from training_jobs.sagemaker.watch import Kind, describe
+from training_jobs.sagemaker.watch import Kind, describe, models_of_config
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient

@@ -8,9 +8,6 @@ reads the channels ``upload`` filled and writes ``model.tar.gz`` (holding
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from training_jobs.modelling.hyperparameters import (
     BlazingTextHyperparameters,
 )
@@ -19,14 +16,6 @@ from training_jobs.sagemaker.aws import (
     ToolError,
 )
 from training_jobs.sagemaker.job_definition import JobDefinition, tags
-
-
-def checked_hyperparameters(options: Mapping[str, Any]) -> BlazingTextHyperparameters:
-    """The hyperparameters among a command's options; ToolError if one is out of range."""
-    try:
-        return BlazingTextHyperparameters.from_options(options)
-    except ValueError as error:
-        raise ToolError(f"invalid hyperparameters: {error}") from None
 
 
 def training_job_request(

@@ -67,17 +67,6 @@ def tuning_job_request(
     }
 
 
-def best_training_job(description: Any) -> dict[str, Any]:
-    """The tuning job's best training job, or ToolError if none succeeded."""
-    best = description.get("BestTrainingJob")
-    if not best:
-        raise ToolError(
-            f"tuning job {description['HyperParameterTuningJobName']} has no successful "
-            "training job yet"
-        )
-    return dict(best)
-
-
 def report_best(best: dict[str, Any]) -> None:
     metric = best.get("FinalHyperParameterTuningJobObjectiveMetric", {})
     say(

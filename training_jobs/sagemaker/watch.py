@@ -232,3 +232,22 @@ def wait_until_finished(
     except KeyboardInterrupt:
         say(f"{kind.label} {name} carries on without us: {_follow_up(kind, name)}")
         raise
+
+
+def best_training_job(description: Any) -> dict[str, Any]:
+    """The tuning job's best training job, or ToolError if none succeeded."""
+    best = description.get("BestTrainingJob")
+    if not best:
+        raise ToolError(
+            f"tuning job {description['HyperParameterTuningJobName']} has no successful "
+            "training job yet"
+        )
+    return dict(best)
+
+
+def models_of_config(sagemaker: SageMakerClient, config_name: str) -> list[str]:
+    """The models an endpoint config serves (none if the config does not exist)."""
+    config = describe_or_none(sagemaker.describe_endpoint_config, EndpointConfigName=config_name)
+    if config is None:
+        return []
+    return [v["ModelName"] for v in config["ProductionVariants"] if v.get("ModelName")]
