@@ -18,20 +18,54 @@ import click
 
 from training_jobs.errors import CommandError
 
-#: Subcommand name -> the module whose ``command`` it is, in the order ``--help`` lists them.
-COMMANDS: dict[str, str] = {
-    "prepare": "training_jobs.cli.prepare",
-    "train-local": "training_jobs.cli.train_local",
-    "classify": "training_jobs.cli.classify",
-    "serve": "training_jobs.cli.serve",
-    "evaluate": "training_jobs.cli.evaluate",
-    "upload": "training_jobs.cli.upload",
-    "train": "training_jobs.cli.train",
-    "tune": "training_jobs.cli.tune",
-    "deploy": "training_jobs.cli.deploy",
-    "transform": "training_jobs.cli.transform",
-    "status": "training_jobs.cli.status",
-    "teardown": "training_jobs.cli.teardown",
+#: Subcommand name -> (the module whose ``command`` it is, the line ``--help`` lists it with),
+#: in the order ``--help`` lists them. The root ``--help`` imports none of the modules.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "prepare": (
+        "training_jobs.cli.prepare",
+        "turn Jira tickets (CSV, Jira export, JSON lines, .gz) into BlazingText files",
+    ),
+    "train-local": (
+        "training_jobs.cli.train_local",
+        "train a BlazingText-compatible fastText model on this machine",
+    ),
+    "classify": (
+        "training_jobs.cli.classify",
+        "predict the priority of one ticket with a local or S3 model",
+    ),
+    "serve": (
+        "training_jobs.cli.serve",
+        "serve POST /predict on 127.0.0.1 with the embedded model, like sam local start-api",
+    ),
+    "evaluate": (
+        "training_jobs.cli.evaluate",
+        "score a labelled file with a model, endpoint or the API, and report metrics",
+    ),
+    "upload": ("training_jobs.cli.upload", "upload prepared train/validation files to S3"),
+    "train": (
+        "training_jobs.cli.train",
+        "run a BlazingText training job (supervised mode) on SageMaker",
+    ),
+    "tune": (
+        "training_jobs.cli.tune",
+        "run a Bayesian hyperparameter tuning job (objective validation:accuracy)",
+    ),
+    "deploy": (
+        "training_jobs.cli.deploy",
+        "create a model, endpoint config and endpoint (or update an endpoint)",
+    ),
+    "transform": (
+        "training_jobs.cli.transform",
+        "score a CSV of tickets with a batch transform job",
+    ),
+    "status": (
+        "training_jobs.cli.status",
+        "show a job's or endpoint's state; --wait follows it until it settles",
+    ),
+    "teardown": (
+        "training_jobs.cli.teardown",
+        "delete endpoint, endpoint config and model; stop jobs; list what is left",
+    ),
 }
 
 #: Exit status of a run stopped with Ctrl-C (128 + SIGINT).
@@ -61,11 +95,15 @@ class LazyGroup(click.Group):
         return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        module_name = COMMANDS.get(cmd_name)
-        if module_name is None:
+        if cmd_name not in COMMANDS:
             return None
-        command: click.Command = importlib.import_module(module_name).command
+        command: click.Command = importlib.import_module(COMMANDS[cmd_name][0]).command
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The list of commands from ``COMMANDS``, without importing any of them."""
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, line) for name, (_, line) in COMMANDS.items()])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

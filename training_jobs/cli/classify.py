@@ -16,7 +16,7 @@ from jira_priority.labels import PRIORITIES
 from training_jobs.cli.options import model_option
 
 
-@click.command("classify", short_help="predict the priority of one ticket with a local or S3 model")
+@click.command("classify")
 @click.argument("title")
 @click.option("-d", "--description", default=None, help="the ticket's description (optional)")
 @click.option(

@@ -23,9 +23,7 @@ DEFAULT_TIMEOUT_SECONDS = 3600
 SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)
 
 
-@click.command(
-    "deploy", short_help="create a model, endpoint config and endpoint (or update an endpoint)"
-)
+@click.command("deploy")
 @click.option("--training-job", type=RESOURCE_NAME, help="model source: a Completed training job")
 @click.option(
     "--tuning-job", type=RESOURCE_NAME, help="model source: a tuning job's best training job"

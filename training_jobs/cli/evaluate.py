@@ -14,10 +14,7 @@ API_KEY_VARIABLE = "JIRA_PRIORITY_API_KEY"
 DEFAULT_OUTPUT_DIR = Path("artifacts/evaluation")
 
 
-@click.command(
-    "evaluate",
-    short_help="score a labelled file with a model, endpoint or the API, and report metrics",
-)
+@click.command("evaluate")
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option(
     "--input-format",

@@ -11,10 +11,7 @@ from training_jobs.cli.options import output_dir_option
 from training_jobs.data.prepare import DEFAULT_OUTPUT_DIR
 
 
-@click.command(
-    "prepare",
-    short_help="turn Jira tickets (CSV, Jira export, JSON lines, .gz) into BlazingText files",
-)
+@click.command("prepare")
 @click.argument(
     "inputs",
     nargs=-1,

@@ -11,9 +11,7 @@ from training_jobs.cli.options import RESOURCE_NAME, aws_options, exactly_one, w
 TARGETS = ("training_job", "tuning_job", "transform_job", "endpoint")
 
 
-@click.command(
-    "status", short_help="show a job's or endpoint's state; --wait follows it until it settles"
-)
+@click.command("status")
 @click.option("--training-job", type=RESOURCE_NAME, metavar="NAME", help="a training job")
 @click.option("--tuning-job", type=RESOURCE_NAME, metavar="NAME", help="a tuning job")
 @click.option("--transform-job", type=RESOURCE_NAME, metavar="NAME", help="a batch transform job")

@@ -13,7 +13,6 @@ def _repeatable(flag: str, what: str) -> click.Option:
 
 @click.command(
     "teardown",
-    short_help="delete endpoint, endpoint config and model; stop jobs; list what is left",
     params=[
         _repeatable(
             "--endpoint-name", "delete this endpoint, its endpoint config and that config's models"

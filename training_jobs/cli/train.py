@@ -15,7 +15,7 @@ from training_jobs.cli.options import (
 DEFAULT_TIMEOUT_SECONDS = 3 * 3600
 
 
-@click.command("train", short_help="run a BlazingText training job (supervised mode) on SageMaker")
+@click.command("train")
 @job_name_options(what="training job")
 @click.option(
     "--no-validation",

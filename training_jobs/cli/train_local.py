@@ -13,9 +13,7 @@ DEFAULT_DATA_DIR = Path("build/data")
 DEFAULT_OUTPUT_DIR = Path("artifacts/model")
 
 
-@click.command(
-    "train-local", short_help="train a BlazingText-compatible fastText model on this machine"
-)
+@click.command("train-local")
 @click.option(
     "--train",
     "train_file",

@@ -18,7 +18,7 @@ DEFAULT_INSTANCE_TYPE = "ml.m5.large"
 DEFAULT_TIMEOUT_SECONDS = 6 * 3600
 
 
-@click.command("transform", short_help="score a CSV of tickets with a batch transform job")
+@click.command("transform")
 @click.option(
     "--input",
     "input_path",

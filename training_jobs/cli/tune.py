@@ -69,7 +69,6 @@ search_options = apply(
 
 @click.command(
     "tune",
-    short_help=f"run a Bayesian hyperparameter tuning job (objective {OBJECTIVE_METRIC})",
     help="Create a SageMaker hyperparameter tuning job: Bayesian strategy, objective "
     f"{OBJECTIVE_METRIC} (maximised), AWS's documented BlazingText ranges ({_DOCUMENTED}), "
     "automatic early stopping of hopeless jobs. Hyperparameters that are not searched keep "

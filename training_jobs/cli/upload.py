@@ -9,10 +9,7 @@ import click
 from training_jobs.cli.options import aws_options
 
 
-@click.command(
-    "upload",
-    short_help="upload prepared train/validation files to S3",
-)
+@click.command("upload")
 @click.option(
     "--train",
     "train_file",

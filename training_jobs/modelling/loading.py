@@ -1,7 +1,7 @@
 """The one way the tools load a model for predictions: the Lambda's embedded predictor.
 
-Loaded and warmed up at once, so a missing or damaged model fails before any
-data is read or any request served, with one line that says why.
+Loaded and verified at once (``EmbeddedPredictor.load``), so a missing or
+damaged model fails before any data is read, with one line that says why.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ class ModelLoadError(CommandError):
 def load_model(model_uri: str) -> EmbeddedPredictor:
     """The embedded predictor of a model.bin/.ftz/model.tar.gz path or s3:// URI, loaded now."""
     from jira_priority.errors import ServiceError
-    from jira_priority.predictors.embedded import EmbeddedPredictor
+    from jira_priority.predictors import embedded
 
     try:
-        predictor = EmbeddedPredictor(model_uri)
-        predictor.predict(["warm up"], 1)
+        predictor = embedded.EmbeddedPredictor(model_uri)
+        predictor.load()  # loads and verifies it: one line that says why if it cannot
+    except embedded.ModelLoadError as exc:
+        raise ModelLoadError(str(exc)) from exc
     except ServiceError as exc:
-        cause = exc.__cause__
-        reason = str(cause) if cause is not None else exc.public_message
-        raise ModelLoadError(f"cannot load the model {model_uri}: {reason}") from exc
+        raise ModelLoadError(f"cannot load the model {model_uri}: {exc.public_message}") from exc
     return predictor
