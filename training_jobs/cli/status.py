@@ -35,6 +35,7 @@ def command(
     print a JSON summary. With --wait, print a progress line (elapsed time, state, secondary
     status) at every check until it completes or fails. A failed job exits with status 1."""
     target = exactly_one(ctx.params, *TARGETS)
+    from training_jobs.errors import CommandError
     from training_jobs.sagemaker import aws
     from training_jobs.sagemaker.status import summary
     from training_jobs.sagemaker.watch import READERS, Kind, wait_until_finished
@@ -54,5 +55,5 @@ def command(
         state = READERS[kind](sagemaker, name)
     print(json.dumps(summary(state), indent=2, default=str))
     if state.finished and not state.succeeded:
-        raise aws.ToolError(f"{kind.label} {name} {state.status}: {state.failure_reason}")
+        raise CommandError(f"{kind.label} {name} {state.status}: {state.failure_reason}")
     return 0

@@ -28,6 +28,7 @@ def command(**options: Any) -> int:
     validation channels, and the hyperparameters of `train-local`. Waits for it by default and
     prints the job name on stdout. A job name is never reused: an existing job is refused."""
     from training_jobs.console import say
+    from training_jobs.errors import CommandError
     from training_jobs.sagemaker import aws
     from training_jobs.sagemaker.job_definition import JobDefinition, checked_hyperparameters
     from training_jobs.sagemaker.names import job_name
@@ -47,7 +48,7 @@ def command(**options: Any) -> int:
 
     sagemaker = aws.Aws(region).sagemaker
     if describe(sagemaker, Kind.TRAINING_JOB, name) is not None:
-        raise aws.ToolError(
+        raise CommandError(
             f"training job {name} already exists and job names cannot be reused; "
             "pass another --job-name"
         )

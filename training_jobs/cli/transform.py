@@ -85,25 +85,26 @@ def command(
     the predicted priority of every ticket. Prints the CSV path (or, with --no-wait, the job
     name)."""
     from training_jobs.console import say
+    from training_jobs.errors import CommandError
     from training_jobs.sagemaker import aws, transform
     from training_jobs.sagemaker.names import job_name as make_job_name
     from training_jobs.sagemaker.watch import Kind, wait_until_finished
 
     region = aws.require_region(region)
     if output.exists() and not force:
-        raise aws.ToolError(f"{output} exists; pass --force to overwrite it")
+        raise CommandError(f"{output} exists; pass --force to overwrite it")
     tickets = transform.read_input_tickets(input_path)
 
     if collect:
         if dry_run:
-            raise aws.ToolError("--collect only reads; it has nothing to dry-run")
+            raise CommandError("--collect only reads; it has nothing to dry-run")
         clients = aws.Aws(region)
         transform.collect(clients.sagemaker, clients.s3, collect, tickets, output)
         print(output)
         return 0
 
     if not model_name:
-        raise aws.ToolError(
+        raise CommandError(
             "--model-name is required (the model `deploy` created), unless --collect"
         )
     job = transform.TransformJob(

@@ -80,6 +80,7 @@ search_options = apply(
 @training_job_options(default_timeout=DEFAULT_TIMEOUT_SECONDS)
 def command(**options: Any) -> int:
     from training_jobs.console import say
+    from training_jobs.errors import CommandError
     from training_jobs.sagemaker import aws
     from training_jobs.sagemaker.job_definition import JobDefinition, checked_hyperparameters
     from training_jobs.sagemaker.names import job_name
@@ -113,7 +114,7 @@ def command(**options: Any) -> int:
 
     sagemaker = aws.Aws(region).sagemaker
     if describe(sagemaker, Kind.TUNING_JOB, name) is not None:
-        raise aws.ToolError(f"tuning job {name} already exists; pass another --job-name")
+        raise CommandError(f"tuning job {name} already exists; pass another --job-name")
     sagemaker.create_hyper_parameter_tuning_job(**request)
     say(
         f"created tuning job {name}: up to {options['max_jobs']} jobs, "

@@ -14,10 +14,6 @@ if TYPE_CHECKING:
     from jira_priority.predictors.embedded import EmbeddedPredictor
 
 
-class ModelLoadError(CommandError):
-    """The model file is missing, unreadable or not a fastText/BlazingText model."""
-
-
 def load_model(model_uri: str) -> EmbeddedPredictor:
     """The embedded predictor of a model.bin/.ftz/model.tar.gz path or s3:// URI, loaded now."""
     from jira_priority.errors import ServiceError
@@ -27,7 +23,7 @@ def load_model(model_uri: str) -> EmbeddedPredictor:
         predictor = embedded.EmbeddedPredictor(model_uri)
         predictor.load()  # loads and verifies it: one line that says why if it cannot
     except embedded.ModelLoadError as exc:
-        raise ModelLoadError(str(exc)) from exc
+        raise CommandError(str(exc)) from exc
     except ServiceError as exc:
-        raise ModelLoadError(f"cannot load the model {model_uri}: {exc.public_message}") from exc
+        raise CommandError(f"cannot load the model {model_uri}: {exc.public_message}") from exc
     return predictor

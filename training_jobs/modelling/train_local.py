@@ -46,10 +46,6 @@ MIN_VALIDATION_LINES = 50
 LATENCY_SAMPLE = 500
 
 
-class TrainingError(CommandError):
-    """Training cannot run or failed; the message is the whole story."""
-
-
 # --- fastText ----------------------------------------------------------------
 
 
@@ -57,12 +53,12 @@ def _fasttext() -> Any:
     try:
         import fasttext
     except ImportError as exc:
-        raise TrainingError(
+        raise CommandError(
             "the fasttext module is missing: install the training extra "
             "(pip install -e '.[train]', which brings fasttext-community)"
         ) from exc
     if not hasattr(fasttext, "train_supervised"):
-        raise TrainingError(
+        raise CommandError(
             "this fasttext build can only predict (fasttext-predict); training needs "
             "fasttext-community (pip install -e '.[train]')"
         )
@@ -93,7 +89,7 @@ def predict_priorities(model: Any, texts: Sequence[str]) -> list[Priority]:
     try:
         return [priority_from_label(str(ranked[0]) if len(ranked) else "") for ranked in labels]
     except UnknownLabelError as exc:
-        raise TrainingError(f"the model answered an {exc}") from exc
+        raise CommandError(f"the model answered an {exc}") from exc
 
 
 def validation_metrics(model: Any, validation: Sequence[PreparedExample]) -> Metrics:
@@ -142,7 +138,7 @@ def train_candidates(
                 **fasttext_arguments(hp, epochs),
             )
         except (ValueError, RuntimeError, MemoryError) as exc:
-            raise TrainingError(f"fastText could not train on {train_path}: {exc}") from exc
+            raise CommandError(f"fastText could not train on {train_path}: {exc}") from exc
         seconds = time.perf_counter() - started
         accuracy = validation_metrics(model, validation).accuracy if validation else None
         candidate = Candidate(epochs, model, accuracy, seconds)
@@ -210,10 +206,10 @@ def train(
         raise ValueError("quantize cutoff must be at least 0")
     train_counts = _count_lines(train_path)  # also checks every line's label
     if not train_counts:
-        raise TrainingError(f"{train_path} has no training lines")
+        raise CommandError(f"{train_path} has no training lines")
     validation = list(read_prepared(validation_path)) if validation_path else []
     if validation_path and len(validation) < min_validation_lines:
-        raise TrainingError(
+        raise CommandError(
             f"{validation_path} has {len(validation)} validation line(s), fewer than "
             f"{min_validation_lines}: metrics and early stopping on so few would be noise. "
             "Prepare more (prepare --validation-fraction), pass --min-validation-lines, "
@@ -257,7 +253,7 @@ def train(
                 verbose=2 if verbose else 0,
             )
         except (ValueError, RuntimeError) as exc:
-            raise TrainingError(f"fastText could not quantise the model: {exc}") from exc
+            raise CommandError(f"fastText could not quantise the model: {exc}") from exc
         best.model.save_model(str(quantised_path))
         say(
             f"wrote {quantised_path} ({quantised_path.stat().st_size / 1e6:.1f} MB) in "

@@ -65,22 +65,18 @@ _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
-class ToolError(CommandError):
-    """A failure of an AWS command the user can act on."""
-
-
 def require_region(region: str | None) -> str:
     """The region; the options take it from the environment already."""
     if not region:
-        raise ToolError("no AWS region: pass --region or set AWS_REGION")
+        raise CommandError("no AWS region: pass --region or set AWS_REGION")
     return region
 
 
 def require_role_arn(role_arn: str | None) -> str:
     if not role_arn:
-        raise ToolError(f"no IAM role: pass --role-arn or set {ENV_ROLE_ARN}")
+        raise CommandError(f"no IAM role: pass --role-arn or set {ENV_ROLE_ARN}")
     if not _ROLE_ARN.match(role_arn):
-        raise ToolError(
+        raise CommandError(
             f"{role_arn!r} is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)"
         )
     return role_arn
@@ -88,9 +84,9 @@ def require_role_arn(role_arn: str | None) -> str:
 
 def require_bucket(bucket: str | None) -> str:
     if not bucket:
-        raise ToolError(f"no S3 bucket: pass --bucket or set {ENV_BUCKET}")
+        raise CommandError(f"no S3 bucket: pass --bucket or set {ENV_BUCKET}")
     if not _BUCKET.match(bucket):
-        raise ToolError(f"{bucket!r} is not a valid S3 bucket name")
+        raise CommandError(f"{bucket!r} is not a valid S3 bucket name")
     return bucket
 
 
@@ -106,7 +102,7 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
     """``s3://bucket/a/b`` -> ``("bucket", "a/b")``."""
     match = re.match(r"^s3://([^/]+)/?(.*)$", uri)
     if not match:
-        raise ToolError(f"{uri!r} is not an s3:// URI")
+        raise CommandError(f"{uri!r} is not an s3:// URI")
     return match.group(1), match.group(2)
 
 
@@ -214,13 +210,13 @@ def operation_model(service: str, operation: str) -> OperationModel:
 
 
 def validate_call(call: ApiCall) -> None:
-    """Raise ToolError if the request is not of the operation's input shape."""
+    """Raise CommandError if the request is not of the operation's input shape."""
     model = operation_model(call.service, call.operation)
     if model.input_shape is None:
-        raise ToolError(f"{call.operation} takes no request")
+        raise CommandError(f"{call.operation} takes no request")
     report = ParamValidator().validate(dict(call.request), model.input_shape)
     if report.has_errors():
-        raise ToolError(
+        raise CommandError(
             f"{call.operation} request is not valid: {report.generate_report()}".replace("\n", " ")
         )
 
@@ -259,7 +255,7 @@ def _one_line(text: str) -> str:
 
 def describe_error(error: BaseException) -> str:
     """One line saying what went wrong and, where known, what to do."""
-    if isinstance(error, ToolError):
+    if isinstance(error, CommandError):
         return _one_line(str(error))
     if isinstance(error, NoCredentialsError):
         return (

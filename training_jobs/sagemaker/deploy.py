@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from training_jobs.console import say
+from training_jobs.errors import CommandError
 from training_jobs.sagemaker.aws import (
     ApiCall,
     Request,
-    ToolError,
     describe_or_none,
     placeholder,
 )
@@ -127,7 +127,7 @@ def resolve_model_data(sagemaker: SageMakerClient, source: ModelSource) -> tuple
         return artifact_of_training_job(sagemaker, source.training_job), source.training_job
     tuning = describe(sagemaker, Kind.TUNING_JOB, str(source.tuning_job))
     if tuning is None:
-        raise ToolError(f"tuning job {source.tuning_job} does not exist")
+        raise CommandError(f"tuning job {source.tuning_job} does not exist")
     best_name = best_training_job(tuning)["TrainingJobName"]
     say(f"best training job of tuning job {source.tuning_job}: {best_name}")
     return artifact_of_training_job(sagemaker, best_name), best_name
@@ -216,7 +216,7 @@ def _replace_or_refuse(
     if not exists:
         return
     if not force:
-        raise ToolError(
+        raise CommandError(
             f"{kind} {name} already exists; pass --force to replace it, or another name"
         )
     if kind == "model":
@@ -229,16 +229,16 @@ def _replace_or_refuse(
 def _check_endpoint(deployment: Deployment, endpoint: Any | None) -> None:
     name = deployment.endpoint_name
     if endpoint is None and deployment.update:
-        raise ToolError(f"endpoint {name} does not exist; drop --update to create it")
+        raise CommandError(f"endpoint {name} does not exist; drop --update to create it")
     if endpoint is None:
         return
     if not deployment.update:
-        raise ToolError(
+        raise CommandError(
             f"endpoint {name} already exists (config {endpoint['EndpointConfigName']}, "
             f"{endpoint['EndpointStatus']}); pass --update to move it to the new model"
         )
     if endpoint["EndpointStatus"] not in {"InService", "Failed"}:
-        raise ToolError(
+        raise CommandError(
             f"endpoint {name} is {endpoint['EndpointStatus']}; wait until it settles "
             f"(`python -m training_jobs status --endpoint {name} --wait`)"
         )
@@ -266,7 +266,7 @@ def deploy(
         is not None
     )
     if endpoint is not None and deployment.config_name == endpoint["EndpointConfigName"]:
-        raise ToolError(
+        raise CommandError(
             f"endpoint {deployment.endpoint_name} already uses {deployment.config_name}"
         )
     _replace_or_refuse(sagemaker, "model", deployment.model_name, model_exists, deployment.force)
@@ -302,7 +302,7 @@ def deploy(
     in_use = state.description.get("EndpointConfigName")
     if in_use != deployment.config_name:
         reason = state.description.get("FailureReason") or "no reason given"
-        raise ToolError(f"endpoint {deployment.endpoint_name} rolled back to {in_use}: {reason}")
+        raise CommandError(f"endpoint {deployment.endpoint_name} rolled back to {in_use}: {reason}")
     if previous_config and not deployment.keep_previous:
         old_models = [
             m for m in models_of_config(sagemaker, previous_config) if m != deployment.model_name
@@ -321,10 +321,10 @@ def choose_hosting(
     serverless_memory_mb: int | None,
     serverless_max_concurrency: int,
 ) -> Hosting:
-    """Real-time instances (the default) or serverless; ToolError if both are asked for."""
+    """Real-time instances (the default) or serverless; CommandError if both are asked for."""
     if serverless_memory_mb is not None:
         if instance_type is not None or instance_count is not None:
-            raise ToolError(
+            raise CommandError(
                 "choose real-time (--instance-type/--instance-count) or serverless "
                 "(--serverless-memory-mb), not both"
             )

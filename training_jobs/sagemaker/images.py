@@ -10,7 +10,7 @@ with ``--image-uri``.
 
 from __future__ import annotations
 
-from training_jobs.sagemaker.aws import ToolError
+from training_jobs.errors import CommandError
 
 REPOSITORY = "blazingtext"
 #: BlazingText has a single published version; its tag is "1".
@@ -56,7 +56,7 @@ def blazingtext_image_uri(region: str, override: str | None = None) -> str:
     try:
         account = REGISTRY_ACCOUNTS[region]
     except KeyError:
-        raise ToolError(
+        raise CommandError(
             f"no published BlazingText image for region {region!r}; "
             "pass --image-uri <account>.dkr.ecr.<region>.amazonaws.com/blazingtext:1"
         ) from None

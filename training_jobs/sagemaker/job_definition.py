@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from training_jobs.errors import CommandError
 from training_jobs.modelling.hyperparameters import BlazingTextHyperparameters
 from training_jobs.sagemaker.aws import (
     PROJECT_TAG,
     Request,
-    ToolError,
     require_bucket,
     require_role_arn,
     s3_uri,
@@ -56,7 +56,7 @@ class JobDefinition:
         max_runtime_seconds: int,
         image_uri: str | None,
     ) -> JobDefinition:
-        """The channels default to the bucket's; ToolError if role or bucket is off."""
+        """The channels default to the bucket's; CommandError if role or bucket is off."""
         role_arn = require_role_arn(role_arn)
         bucket = require_bucket(bucket)
         validation_uri = validation_uri or channel_uri(bucket, prefix, "validation")
@@ -116,8 +116,8 @@ def tags() -> list[dict[str, str]]:
 
 
 def checked_hyperparameters(options: Mapping[str, Any]) -> BlazingTextHyperparameters:
-    """The hyperparameters among a command's options; ToolError if one is out of range."""
+    """The hyperparameters among a command's options; CommandError if one is out of range."""
     try:
         return BlazingTextHyperparameters.from_options(options)
     except ValueError as error:
-        raise ToolError(f"invalid hyperparameters: {error}") from None
+        raise CommandError(f"invalid hyperparameters: {error}") from None

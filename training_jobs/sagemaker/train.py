@@ -8,12 +8,12 @@ reads the channels ``upload`` filled and writes ``model.tar.gz`` (holding
 
 from __future__ import annotations
 
+from training_jobs.errors import CommandError
 from training_jobs.modelling.hyperparameters import (
     BlazingTextHyperparameters,
 )
 from training_jobs.sagemaker.aws import (
     Request,
-    ToolError,
 )
 from training_jobs.sagemaker.job_definition import JobDefinition, tags
 
@@ -22,7 +22,7 @@ def training_job_request(
     name: str, definition: JobDefinition, hyperparameters: BlazingTextHyperparameters
 ) -> Request:
     if hyperparameters.early_stopping and not definition.validation_uri:
-        raise ToolError("--early-stopping needs a validation channel")
+        raise CommandError("--early-stopping needs a validation channel")
     return {
         "TrainingJobName": name,
         "HyperParameters": hyperparameters.as_sagemaker(),

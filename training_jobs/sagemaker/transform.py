@@ -27,10 +27,10 @@ from jira_priority.predictors.base import LabelScore
 from jira_priority.text import normalise_ticket
 from training_jobs.console import say
 from training_jobs.data.readers import DatasetError, ReadStats, TicketRow, read_tickets
+from training_jobs.errors import CommandError
 from training_jobs.sagemaker.aws import (
     ApiCall,
     Request,
-    ToolError,
     describe_or_none,
     parse_s3_uri,
     s3_uri,
@@ -63,12 +63,12 @@ def read_input_tickets(path: Path) -> list[TicketRow]:
     try:
         tickets = list(read_tickets(path, stats=stats, require_priority=False))
     except DatasetError as error:
-        raise ToolError(str(error)) from None
+        raise CommandError(str(error)) from None
     if stats.rows_rejected:
         reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(stats.rejected.items()))
         say(f"skipped {stats.rows_rejected} row(s) of {path} ({reasons})")
     if not tickets:
-        raise ToolError(f"{path}: no ticket with text to score")
+        raise CommandError(f"{path}: no ticket with text to score")
     return tickets
 
 
@@ -78,17 +78,17 @@ def batch_input(tickets: Sequence[TicketRow], k: int) -> bytes:
 
 
 def parse_batch_output(data: bytes, expected: int, k: int) -> list[list[LabelScore]]:
-    """The job's output lines as rankings; ToolError if they do not match the input."""
+    """The job's output lines as rankings; CommandError if they do not match the input."""
     try:
         rankings = decode_batch(data, expected, k)
     except BadModelResponseError as error:
-        raise ToolError(str(error)) from None
+        raise CommandError(str(error)) from None
     for number, ranking in enumerate(rankings, start=1):
         for label, _ in ranking:
             try:
                 priority_from_label(label)
             except UnknownLabelError as error:
-                raise ToolError(
+                raise CommandError(
                     f"output line {number} is not a BlazingText prediction: {error}"
                 ) from None
     return rankings
@@ -189,9 +189,9 @@ def start(
     sagemaker: SageMakerClient, s3: S3Client, job: TransformJob, body: bytes, tickets: int
 ) -> None:
     if describe_or_none(sagemaker.describe_model, ModelName=job.model_name) is None:
-        raise ToolError(f"model {job.model_name} does not exist (deploy creates one)")
+        raise CommandError(f"model {job.model_name} does not exist (deploy creates one)")
     if describe(sagemaker, Kind.TRANSFORM_JOB, job.name) is not None:
-        raise ToolError(f"transform job {job.name} already exists; pass another --job-name")
+        raise CommandError(f"transform job {job.name} already exists; pass another --job-name")
     put, create = job.plan(body, tickets)
     s3.put_object(Body=body, **put.request)
     say(f"uploaded {tickets} ticket(s) to {job.input_uri}")

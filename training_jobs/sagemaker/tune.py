@@ -14,10 +14,10 @@ import json
 from typing import Any
 
 from training_jobs.console import say
+from training_jobs.errors import CommandError
 from training_jobs.modelling.hyperparameters import BlazingTextHyperparameters
 from training_jobs.sagemaker.aws import (
     Request,
-    ToolError,
 )
 from training_jobs.sagemaker.job_definition import JobDefinition, tags
 from training_jobs.sagemaker.search_space import OBJECTIVE_METRIC, ParameterRange
@@ -36,7 +36,7 @@ def tuning_job_request(
     early_stopping_type: str,
 ) -> Request:
     if max_parallel_jobs > max_jobs:
-        raise ToolError("--max-parallel-jobs cannot exceed --max-jobs")
+        raise CommandError("--max-parallel-jobs cannot exceed --max-jobs")
     tuned = {r.name for r in ranges}
     static = {k: v for k, v in hyperparameters.as_sagemaker().items() if k not in tuned}
     parameter_ranges: dict[str, Any] = {

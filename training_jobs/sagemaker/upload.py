@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from training_jobs.console import say
+from training_jobs.errors import CommandError
 from training_jobs.sagemaker.aws import (
     ApiCall,
-    ToolError,
     s3_uri,
 )
 
@@ -60,9 +60,11 @@ def plan_uploads(files: dict[str, Path], bucket: str, prefix: str) -> list[Uploa
     uploads = []
     for channel, path in files.items():
         if not path.is_file():
-            raise ToolError(f"{path}: no such file (run `python -m training_jobs prepare` first)")
+            raise CommandError(
+                f"{path}: no such file (run `python -m training_jobs prepare` first)"
+            )
         if path.stat().st_size == 0:
-            raise ToolError(f"{path}: the file is empty")
+            raise CommandError(f"{path}: the file is empty")
         key = _channel_key_prefix(prefix, channel) + path.name
         uploads.append(Upload(channel=channel, path=path, bucket=bucket, key=key))
     return uploads
@@ -83,7 +85,7 @@ def run_uploads(s3: S3Client, uploads: list[Upload], *, force: bool) -> None:
         key_prefix = upload.key.rsplit("/", 1)[0] + "/"
         existing = _existing_keys(s3, upload.bucket, key_prefix)
         if existing and not force:
-            raise ToolError(
+            raise CommandError(
                 f"s3://{upload.bucket}/{key_prefix} already holds {len(existing)} object(s) "
                 f"(e.g. {existing[0]}); BlazingText would train on all of them. "
                 "Pass --force to replace them, or use another --prefix"

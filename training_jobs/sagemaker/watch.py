@@ -14,7 +14,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from training_jobs.console import say
-from training_jobs.sagemaker.aws import ToolError, describe_or_none
+from training_jobs.errors import CommandError
+from training_jobs.sagemaker.aws import describe_or_none
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -68,14 +69,14 @@ def describe(sagemaker: SageMakerClient, kind: Kind, name: str) -> Any | None:
 
 
 def describe_completed(sagemaker: SageMakerClient, kind: Kind, name: str) -> Any:
-    """The Describe* answer of a Completed job; ToolError if it is missing or not Completed."""
+    """The Describe* answer of a Completed job; CommandError if it is missing or not Completed."""
     description = describe(sagemaker, kind, name)
     if description is None:
-        raise ToolError(f"{kind.label} {name} does not exist")
+        raise CommandError(f"{kind.label} {name} does not exist")
     status = description[kind.status_field]
     if status != "Completed":
         reason = description.get("FailureReason")
-        raise ToolError(
+        raise CommandError(
             f"{kind.label} {name} is {status}, not Completed" + (f": {reason}" if reason else "")
         )
     return description
@@ -208,7 +209,7 @@ def wait_until_finished(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> State:
-    """Poll until the job or endpoint settles; raise ToolError if it failed or time ran out."""
+    """Poll until the job or endpoint settles; raise CommandError if it failed or time ran out."""
     read = READERS[kind]
     started = clock()
     try:
@@ -218,13 +219,13 @@ def wait_until_finished(
             say(f"[{elapsed_text(elapsed)}] {state.line()}")
             if state.finished:
                 if not state.succeeded:
-                    raise ToolError(
+                    raise CommandError(
                         f"{kind.label} {name} {state.status}: "
                         f"{state.failure_reason or 'no reason given'}"
                     )
                 return state
             if elapsed + poll_seconds > timeout_seconds:
-                raise ToolError(
+                raise CommandError(
                     f"stopped waiting after {elapsed_text(elapsed)}; {kind.label} {name} is still "
                     f"{state.status}: {_follow_up(kind, name)}"
                 )
@@ -235,10 +236,10 @@ def wait_until_finished(
 
 
 def best_training_job(description: Any) -> dict[str, Any]:
-    """The tuning job's best training job, or ToolError if none succeeded."""
+    """The tuning job's best training job, or CommandError if none succeeded."""
     best = description.get("BestTrainingJob")
     if not best:
-        raise ToolError(
+        raise CommandError(
             f"tuning job {description['HyperParameterTuningJobName']} has no successful "
             "training job yet"
         )

@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
-from training_jobs.sagemaker.aws import ToolError
+from training_jobs.errors import CommandError
 from training_jobs.sagemaker.deploy import Deployment, Hosting, artifact_of_training_job, deploy
 
 from tests.support.sagemaker import (
@@ -333,7 +333,7 @@ def test_a_rolled_back_update_is_an_error_and_keeps_the_previous_config(
         {"EndpointName": "jp-live"},
     )
 
-    with pytest.raises(ToolError, match="rolled back to jp-old-config: The primary container"):
+    with pytest.raises(CommandError, match="rolled back to jp-old-config: The primary container"):
         deploy(
             client, UPDATE, "s3://b/new/model.tar.gz", wait=True, poll_seconds=0, timeout_seconds=5
         )
@@ -358,7 +358,7 @@ def test_a_failed_training_job_reports_its_failure_reason(stubbed: tuple[Any, St
         {"TrainingJobName": "bt-bad"},
     )
 
-    with pytest.raises(ToolError) as raised:
+    with pytest.raises(CommandError) as raised:
         artifact_of_training_job(client, "bt-bad")
 
     assert str(raised.value) == (

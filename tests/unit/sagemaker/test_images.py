@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from training_jobs.sagemaker.aws import ToolError
+from training_jobs.errors import CommandError
 from training_jobs.sagemaker.images import REGISTRY_ACCOUNTS, blazingtext_image_uri
 
 
@@ -35,5 +35,5 @@ def test_override_wins_over_the_registry() -> None:
 
 
 def test_unknown_region_asks_for_an_override() -> None:
-    with pytest.raises(ToolError, match="--image-uri"):
+    with pytest.raises(CommandError, match="--image-uri"):
         blazingtext_image_uri("xx-nowhere-9")

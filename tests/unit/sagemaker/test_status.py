@@ -7,8 +7,9 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
+from training_jobs.errors import CommandError
 from training_jobs.sagemaker import aws as aws_module
-from training_jobs.sagemaker.aws import Aws, ToolError
+from training_jobs.sagemaker.aws import Aws
 from training_jobs.sagemaker.watch import Kind, wait_until_finished
 
 from tests.support.sagemaker import (
@@ -84,7 +85,7 @@ def test_waiting_prints_elapsed_state_and_secondary_status_then_the_failure_reas
     )
     fake = FakeTime()
 
-    with pytest.raises(ToolError) as raised:
+    with pytest.raises(CommandError) as raised:
         wait_until_finished(
             client, Kind.TRAINING_JOB, "bt-watch", poll_seconds=60, timeout_seconds=3600,
             sleep=fake.sleep, clock=fake.clock,
@@ -110,7 +111,7 @@ def test_giving_up_says_how_to_follow_or_stop_the_job(client_and_stubber: Any) -
         )
     fake = FakeTime()
 
-    with pytest.raises(ToolError) as raised:
+    with pytest.raises(CommandError) as raised:
         wait_until_finished(
             client, Kind.TRAINING_JOB, "bt-watch", poll_seconds=60, timeout_seconds=90,
             sleep=fake.sleep, clock=fake.clock,

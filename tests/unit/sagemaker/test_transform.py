@@ -15,7 +15,7 @@ from pathlib import Path
 import boto3
 import pytest
 from training_jobs.data.readers import TicketRow
-from training_jobs.sagemaker.aws import ToolError
+from training_jobs.errors import CommandError
 from training_jobs.sagemaker.transform import batch_input, parse_batch_output
 
 from jira_priority.text import normalise_ticket
@@ -165,7 +165,7 @@ def test_batch_input_is_one_normalised_source_per_line() -> None:
 
 
 def test_output_with_a_different_line_count_is_refused() -> None:
-    with pytest.raises(ToolError, match="1 prediction\\(s\\) for 2 ticket"):
+    with pytest.raises(CommandError, match="1 prediction\\(s\\) for 2 ticket"):
         parse_batch_output(b'{"label": ["__label__4"], "prob": [0.9]}\n', expected=2, k=1)
 
 
@@ -180,7 +180,7 @@ def test_output_with_a_different_line_count_is_refused() -> None:
     ],
 )
 def test_output_that_is_not_a_blazingtext_prediction_is_refused(line: bytes) -> None:
-    with pytest.raises(ToolError, match="output line 1"):
+    with pytest.raises(CommandError, match="output line 1"):
         parse_batch_output(line + b"\n", expected=1, k=1)
 
 
