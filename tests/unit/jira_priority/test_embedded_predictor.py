@@ -5,14 +5,12 @@ from __future__ import annotations
 import io
 import tarfile
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
-from training_jobs.cli import main
 
 from jira_priority.errors import (
     ConfigurationError,
@@ -22,27 +20,13 @@ from jira_priority.labels import LABELS, Priority
 from jira_priority.model_files import ModelFileError, extract_model, file_digest, locate_model
 from jira_priority.predictors import build_predictor, embedded
 from jira_priority.predictors.embedded import EmbeddedPredictor
-from jira_priority.schemas import Prediction
 from jira_priority.settings import Settings
-from tests.support.models import PROBES, train_tiny_model
+from tests.support.models import PROBES
 
 BUCKET = "models-bucket"
 
 
-@pytest.fixture(scope="module")
-def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return train_tiny_model(tmp_path_factory.mktemp("tiny"))
-
-
-@pytest.fixture(autouse=True)
-def _model_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Each test's process cache is made afresh under its own temporary directory."""
-    root = tmp_path / "tmp"
-    root.mkdir()
-    monkeypatch.setattr(embedded.tempfile, "tempdir", str(root))
-    embedded.model_cache_dir.cache_clear()
-    yield
-    embedded.model_cache_dir.cache_clear()
+pytestmark = pytest.mark.usefixtures("fresh_model_cache")
 
 
 def tar_gz(members: dict[str, bytes]) -> bytes:
@@ -317,66 +301,3 @@ def test_only_the_api_of_the_predict_only_build_is_used(
 
     assert [r[0][0] for r in rankings] == [Priority.MINOR.label, Priority.BLOCKER.label]
     assert all(len(r) == 2 for r in rankings)
-
-
-def test_classify_prints_the_priority_and_ranking(
-    model_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code = main(["classify", "--model", str(model_path), "-k", "2", PROBES[Priority.CRITICAL]])
-
-    assert code == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("Critical (")
-    assert len(lines) == 3
-    assert lines[1].split()[0] == "Critical"
-
-
-def test_classify_json_is_the_api_answer(
-    model_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code = main(
-        ["classify", "--model", str(model_path), "--json", "-k", "1", "Cluster down",
-         "--description", PROBES[Priority.BLOCKER]]
-    )  # fmt: skip
-
-    assert code == 0
-    answer = Prediction.model_validate_json(capsys.readouterr().out)
-    assert answer.priority is Priority.BLOCKER
-    assert answer.label == "__label__6"
-    assert answer.model == f"model.bin@sha256:{file_digest(model_path)[:12]}"
-
-
-def test_classify_reads_the_ticket_from_stdin(
-    model_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("sys.stdin", io.StringIO(PROBES[Priority.TRIVIAL] + "\nmore text\n"))
-
-    assert main(["classify", "--model", str(model_path), "-k", "1", "-"]) == 0
-
-    assert capsys.readouterr().out.startswith("Trivial (")
-
-
-@pytest.mark.parametrize(
-    ("ticket", "message"),
-    [
-        ("crash", "classify: cannot load the model {missing}: {missing} does not exist"),
-        ("...", None),
-    ],
-)
-def test_classify_errors_are_one_line(
-    model_path: Path,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    ticket: str,
-    message: str | None,
-) -> None:
-    missing = tmp_path / "absent.bin"
-    model = str(missing) if message else str(model_path)
-
-    assert main(["classify", "--model", model, ticket]) == 1
-
-    err = capsys.readouterr().err
-    expected = (
-        message.format(missing=missing) if message else "classify: ticket: no words to classify"
-    )
-    assert err == expected + "\n"
