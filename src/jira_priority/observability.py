@@ -9,7 +9,11 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 logger = Logger()
-tracer = Tracer()
+# Lambda's active tracing (template.yaml) already records every invocation; the
+# SDK adds subsegments only for the calls that tell something: InvokeEndpoint and
+# the model's S3 download (botocore). Patching the SDK's other twelve libraries
+# (http.client among them) would trace each request twice and slow every call.
+tracer = Tracer(patch_modules=["botocore"])
 metrics = Metrics()
 
 

@@ -157,7 +157,7 @@ def test_no_wildcard_resources(cfn: dict[str, Any]) -> None:
 
 def test_function_settings(cfn: dict[str, Any]) -> None:
     function = cfn["Resources"]["PredictFunction"]["Properties"]
-    assert function["Runtime"] == "python3.11"
+    assert function["Runtime"] == "python3.13"
     assert function["Handler"] == "jira_priority.app.lambda_handler"
     assert function["Timeout"] == FUNCTION_TIMEOUT_SECONDS  # what the retry budget assumes
     assert function["Architectures"] == ["x86_64"]
