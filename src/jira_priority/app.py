@@ -24,7 +24,7 @@ from jira_priority.http_edge import (
     error_proxy_response,
     prepare_event,
 )
-from jira_priority.observability import count_error, count_prediction, logger, metrics, tracer
+from jira_priority.observability import count_error, count_predictions, logger, metrics
 from jira_priority.predictors import build_predictor
 from jira_priority.schemas import (
     BatchPrediction,
@@ -34,6 +34,7 @@ from jira_priority.schemas import (
     PredictRequest,
 )
 from jira_priority.settings import get_settings
+from jira_priority.snapstart import register_hooks
 
 try:
     settings = get_settings()
@@ -43,6 +44,7 @@ except ConfigurationError as exc:  # fail the init phase, loudly and legibly
 
 #: The one classifier of this execution environment; tests swap its predictor.
 classifier = PriorityClassifier(build_predictor(settings), settings.max_batch_size)
+register_hooks(classifier.predictor)  # SnapStart: model into the snapshot, fresh connections after
 
 app = APIGatewayRestResolver(enable_validation=True)
 
@@ -75,13 +77,11 @@ def _errors(*statuses: HTTPStatus) -> dict[int, OpenAPIResponse]:
         ),
     },
 )
-@tracer.capture_method
 def predict(request: Annotated[PredictRequest, Body()]) -> Prediction | BatchPrediction:
     started = time.perf_counter()
     tickets = request.all_tickets()
     predictions = classifier.classify(tickets, request.k, batch=request.is_batch)
-    for prediction in predictions:
-        count_prediction(prediction.priority.value)
+    count_predictions(prediction.priority.value for prediction in predictions)
     logger.info(
         "classified",
         extra={
@@ -185,7 +185,6 @@ def handle_unexpected_error(_: Exception) -> Response[str]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:

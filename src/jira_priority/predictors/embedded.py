@@ -40,6 +40,7 @@ from jira_priority.errors import (
 from jira_priority.model_files import ModelFileError, file_digest, locate_model
 from jira_priority.predictors.base import LabelScore, checked_ranking
 from jira_priority.settings import Settings
+from jira_priority.snapstart import close_connections
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -138,6 +139,22 @@ class EmbeddedPredictor:
                 raise BadModelResponseError("The model answered labels without probabilities.")
             rankings.append(checked_ranking(zip(labels, probs, strict=True)))
         return rankings
+
+    # --- SnapStart (jira_priority.snapstart) ----------------------------------
+
+    def before_snapshot(self) -> None:
+        """Load the model into the snapshot; a failure is retried on the first request."""
+        self.is_ready()
+
+    def after_restore(self) -> None:
+        """Renew what the snapshot made stale: S3 connections and the retry timer."""
+        with self._lock:
+            # monotonic time from before the snapshot does not count in this environment
+            self._failed_at = None
+        if self._s3 is not None:
+            close_connections(self._s3)
+        elif s3_client.cache_info().currsize:
+            close_connections(s3_client())
 
     # --- loading -------------------------------------------------------------
 
