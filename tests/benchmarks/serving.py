@@ -17,8 +17,9 @@ written, so only what the zip ships is cached.
   cold start   fresh interpreter -> import the handler module (settings, client)
                -> the first answer to one ticket; median over the interpreters
   warm         then, in the same interpreter, after 20 warm-up requests, --warm-runs
-               requests of one ticket and of a batch of 25, alternating; p50 / p99
-               over all interpreters of the function
+               requests of one ticket and of a batch of 25, alternating, in rounds
+               of 10 taken in turn by the three functions; p50 / p99 over all
+               interpreters of the function
 
 The interpreters alternate between the functions (--runs of each) so that noise
 on this shared machine hits all alike; the ratios are the figures to quote.
@@ -53,6 +54,7 @@ DEFAULT_MODEL = REPO_ROOT / "artifacts" / "model" / "model.bin"
 DEFAULT_TICKETS = REPO_ROOT / "build" / "data" / "validation.txt"
 BATCH_SIZE = 25
 WARM_UP = 20
+ROUND = 10
 TRACE_HEADER = "Root=1-5759e988-bd862e3fe1be46a9{:08x};Parent=53995c3f42cd8ad8;Sampled=1"
 
 #: Runs in the fresh interpreter: argv = handler module, spec file, result file.
@@ -67,24 +69,28 @@ context = type("Context", (), spec["context"] | remaining)()
 
 def invoke(event, number):
     # awslambdaric sets the trace header of each invocation in the environment
-    os.environ["_X_AMZN_TRACE_ID"] = (
-        f"Root=1-5759e988-bd862e3fe1be46a9{number:08x};Parent=53995c3f42cd8ad8;Sampled=1"
-    )
+    os.environ["_X_AMZN_TRACE_ID"] = spec["trace_header"].format(number)
     context.aws_request_id = f"00000000-0000-4000-8000-{number:012d}"
     answer = handler(event, context)
     assert answer["statusCode"] == 200, answer
     return answer
 
+def emit(result):  # stdout carries the function's logs, as in Lambda
+    print("RESULT", json.dumps(result), file=sys.stderr, flush=True)
+
 invoke(spec["single"][0], 0)
-result = {"cold": time.perf_counter() - started, "single": [], "batch": []}
-for number in range(spec["warm_runs"] + spec["warm_up"]):
-    for kind in ("single", "batch"):
-        events = spec[kind]
-        began = time.perf_counter()
-        invoke(events[number % len(events)], number + 1)
-        if number >= spec["warm_up"]:
+emit({"cold": time.perf_counter() - started})
+number = 1
+for line in sys.stdin:  # one round: N requests of each kind, alternating
+    result = {"single": [], "batch": []}
+    for _ in range(int(line)):
+        for kind in ("single", "batch"):
+            events = spec[kind]
+            began = time.perf_counter()
+            invoke(events[number % len(events)], number)
             result[kind].append(time.perf_counter() - began)
-json.dump(result, open(sys.argv[3], "w"))
+            number += 1
+    emit(result)
 """
 
 LOAD_MODEL = """
@@ -179,22 +185,43 @@ def requests_for(variant: str, texts: Sequence[str]) -> dict[str, list[dict[str,
     return {"single": singles, "batch": batches}
 
 
-def run_child(variant: str, env: dict[str, str], spec_path: Path, workdir: Path) -> dict[str, Any]:
-    module = "tutorial_lambda" if variant == "tutorial" else "jira_priority.app"
-    result_path = workdir / f"{variant}-result.json"
-    completed = subprocess.run(
-        [sys.executable, "-s", "-c", CHILD, module, str(spec_path), str(result_path)],
-        env=env,
-        cwd=workdir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"{variant} failed:\n{completed.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(result_path.read_text())
-    return result
+class Function:
+    """One fresh interpreter running a function: its cold start, then rounds of warm requests."""
+
+    def __init__(self, variant: str, env: dict[str, str], spec_path: Path) -> None:
+        module = "tutorial_lambda" if variant == "tutorial" else "jira_priority.app"
+        self.variant = variant
+        self.process = subprocess.Popen(
+            [sys.executable, "-s", "-c", CHILD, module, str(spec_path)],
+            env=env,
+            cwd=spec_path.parent,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.cold: float = self._read()["cold"]
+
+    def _read(self) -> dict[str, Any]:
+        assert self.process.stderr is not None
+        seen = []
+        for line in self.process.stderr:
+            if line.startswith("RESULT "):
+                result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
+                return result
+            seen.append(line)
+        raise RuntimeError(f"{self.variant} failed:\n{''.join(seen)[-3000:]}")
+
+    def warm(self, requests: int) -> dict[str, list[float]]:
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"{requests}\n")
+        self.process.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
 
 
 def percentile(samples: Sequence[float], fraction: float) -> float:
@@ -264,15 +291,20 @@ def main() -> int:
             )
             spec = {"context": context, **requests_for(variant, texts)}
             spec_paths[variant] = workdir / f"{variant}.json"
-            spec_paths[variant].write_text(
-                json.dumps(spec | {"warm_runs": args.warm_runs, "warm_up": WARM_UP})
-            )
+            spec_paths[variant].write_text(json.dumps(spec | {"trace_header": TRACE_HEADER}))
         for _ in range(args.runs):
-            for variant in variants:
-                result = run_child(variant, envs[variant], spec_paths[variant], workdir)
-                cold[variant].append(result["cold"])
-                for kind in ("single", "batch"):
-                    warm[variant][kind] += result[kind]
+            # fresh interpreters one after the other (an idle one costs nothing), then
+            # their warm requests in rounds of ROUND, so that load hits all alike
+            functions = [Function(v, envs[v], spec_paths[v]) for v in variants]
+            for function in functions:
+                cold[function.variant].append(function.cold)
+                function.warm(WARM_UP)
+            for _ in range(args.warm_runs // ROUND):
+                for function in functions:
+                    for kind, samples in function.warm(ROUND).items():
+                        warm[function.variant][kind] += samples
+            for function in functions:
+                function.close()
         load_seconds = statistics.median(
             float(
                 subprocess.run(
