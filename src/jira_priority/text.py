@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import re
-from itertools import islice
 
 #: Tokens kept per ticket. Titles carry most of the signal and long
 #: descriptions are mostly stack traces and logs, so a ticket is cut after this
@@ -23,7 +22,10 @@ _JIRA_MACRO = re.compile(r"\{(?:code|noformat|quote|panel|color|html)(?::[^}]*)?
 # [link text|http://...] and bare URLs become the single token "url".
 _JIRA_LINK = re.compile(r"\[([^\]|]*)\|[^\]]*\]")
 _URL = re.compile(r"(?:https?|ftp|file)://\S+", re.IGNORECASE)
-_TOKEN = re.compile(r"\w+", re.UNICODE)
+# A run of word characters without its leading and trailing underscores, so no
+# token can start with BlazingText's ``__label__`` prefix. Linear: the optional
+# group backtracks at most over the run's trailing underscores.
+_TOKEN = re.compile(r"[^\W_](?:\w*[^\W_])?", re.UNICODE)
 
 
 def tokenise(text: str, max_tokens: int = MAX_TOKENS) -> list[str]:
@@ -32,13 +34,17 @@ def tokenise(text: str, max_tokens: int = MAX_TOKENS) -> list[str]:
     Underscores at the edges of a token are dropped, so no token can start
     with BlazingText's ``__label__`` prefix and be mistaken for a label.
     """
-    text = html.unescape(text)
-    text = _JIRA_LINK.sub(r" \1 url ", text)
-    text = _URL.sub(" url ", text)
-    text = _JIRA_MACRO.sub(" ", text)
-    # findall and C-level iteration: a loop over match objects cost ~0.05 ms a ticket
-    words = (word.strip("_") for word in _TOKEN.findall(text.lower()))
-    return list(islice(filter(None, words), max_tokens))
+    # Each rewrite only where its marker occurs: a plain ticket skips all three
+    # scans (~0.04 ms a ticket, most of the normaliser's time on a batch).
+    if "&" in text:
+        text = html.unescape(text)
+    if "[" in text:
+        text = _JIRA_LINK.sub(r" \1 url ", text)
+    if "://" in text:
+        text = _URL.sub(" url ", text)
+    if "{" in text:
+        text = _JIRA_MACRO.sub(" ", text)
+    return _TOKEN.findall(text.lower())[:max_tokens]
 
 
 def normalise_ticket(

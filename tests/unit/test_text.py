@@ -52,3 +52,7 @@ def test_non_ascii_words_are_kept() -> None:
         "文件",
         "损坏",
     ]
+
+
+def test_underscores_go_only_at_the_edges_of_a_token() -> None:
+    assert tokenise("_x_ a__b 12_34_ ___ __label__4") == ["x", "a__b", "12_34", "label__4"]
