@@ -6,6 +6,8 @@ stand-in (tests/fakes/blazingtext_endpoint.py, answering from the default model)
   tutorial    tests/benchmarks/tutorial_lambda.py: boto3, one client, invoke_endpoint
   sagemaker   ours as template.yaml deploys it (PREDICTOR_BACKEND=sagemaker)
   embedded    ours with the default model in-process (PREDICTOR_BACKEND=embedded)
+  no X-Ray SDK  sagemaker again with POWERTOOLS_TRACE_DISABLED: only Lambda's own trace,
+              to show what the SDK's subsegments cost
 
 Each runs from the directory `sam build` produced (the code and wheels of the
 zip, the tutorial with the same boto3), in a fresh interpreter per cold sample,
@@ -18,7 +20,7 @@ written, so only what the zip ships is cached.
                -> the first answer to one ticket; median over the interpreters
   warm         then, in the same interpreter, after 20 warm-up requests, --warm-runs
                requests of one ticket and of a batch of 25, alternating, in rounds
-               of 10 taken in turn by the three functions; p50 / p99 over all
+               of 10 taken in turn by the functions; p50 / p99 over all
                interpreters of the function
 
 The interpreters alternate between the functions (--runs of each) so that noise
@@ -164,8 +166,10 @@ def lambda_environment(
     }
     if variant == "embedded":
         env |= {"PREDICTOR_BACKEND": "embedded", "MODEL_URI": str(model)}
-    elif variant == "sagemaker":
+    else:
         env["PREDICTOR_BACKEND"] = "sagemaker"
+    if variant == "sagemaker-no-sdk":  # Lambda's own trace only: what the X-Ray SDK costs
+        env["POWERTOOLS_TRACE_DISABLED"] = "true"
     return env
 
 
@@ -272,7 +276,7 @@ def main() -> int:
             results.append({"label": list(labels), "prob": [float(p) for p in probs]})
         return results
 
-    variants = ("tutorial", "sagemaker", "embedded")
+    variants = ("tutorial", "sagemaker", "embedded", "sagemaker-no-sdk")
     context = {
         key: value for key, value in vars(FakeLambdaContext()).items() if isinstance(value, str)
     } | {"memory_limit_in_mb": 512}
@@ -339,13 +343,13 @@ def main() -> int:
     print()
     print(
         "| | tutorial's Lambda | ours, sagemaker | ratio (difference) "
-        "| ours, embedded | ratio (difference) |"
+        "| ours, embedded | ratio (difference) | ours, sagemaker, no X-Ray SDK | ratio |"
     )
-    print("|---|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for label, values in rows:
         base = values["tutorial"]
         cells = [ms(base)]
-        for variant in ("sagemaker", "embedded"):
+        for variant in variants[1:]:
             value = values[variant]
             cells += [ms(value), f"{value / base:.2f}x ({(value - base) * 1000:+.2f} ms)"]
         print(f"| {label} | " + " | ".join(cells) + " |")
