@@ -1,6 +1,6 @@
 """What serving costs: our function against the tutorial's bare Lambda, in one run.
 
-Three functions answer the same requests through the same local BlazingText
+Four functions answer the same requests through the same local BlazingText
 stand-in (tests/fakes/blazingtext_endpoint.py, answering from the default model):
 
   tutorial    tests/benchmarks/tutorial_lambda.py: boto3, one client, invoke_endpoint
