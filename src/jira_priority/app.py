@@ -24,7 +24,13 @@ from jira_priority.http_edge import (
     error_proxy_response,
     prepare_event,
 )
-from jira_priority.observability import count_error, count_predictions, logger, metrics
+from jira_priority.observability import (
+    count_error,
+    count_predictions,
+    logger,
+    metrics,
+    trace_aws_calls,
+)
 from jira_priority.predictors import build_predictor
 from jira_priority.schemas import (
     BatchPrediction,
@@ -41,6 +47,9 @@ try:
 except ConfigurationError as exc:  # fail the init phase, loudly and legibly
     logger.critical(exc.public_message)
     raise
+
+if settings.trace_aws_calls:
+    trace_aws_calls()  # before the client is made
 
 #: The one classifier of this execution environment; tests swap its predictor.
 classifier = PriorityClassifier(build_predictor(settings), settings.max_batch_size)

@@ -12,14 +12,21 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 logger = Logger()
-# Lambda's active tracing (template.yaml) records every invocation (its init,
-# invocation and overhead); the X-Ray SDK adds subsegments only for the calls that
-# tell something: InvokeEndpoint and the model's S3 download (botocore). Handler
-# and method subsegments would repeat Lambda's own at ~0.1 ms a request, and
-# patching the SDK's other libraries (http.client among them) would trace each
-# call twice.
-tracer = Tracer(patch_modules=["botocore"])
 metrics = Metrics()
+
+
+def trace_aws_calls() -> None:
+    """X-Ray subsegments for every AWS call the function makes (``TRACE_AWS_CALLS``).
+
+    Lambda's active tracing (template.yaml) records every invocation (its init,
+    invocation and overhead) without any SDK. This adds a subsegment per botocore
+    call: InvokeEndpoint (latency, retries, throttling) or the model's S3
+    download. Powertools' Tracer imports the X-Ray SDK even when disabled, so it
+    is created only here. Handler and method subsegments would repeat Lambda's
+    own; patching the SDK's other libraries (http.client among them) would trace
+    each call twice.
+    """
+    Tracer(patch_modules=["botocore"])
 
 
 def count_predictions(priorities: Iterable[str]) -> None:

@@ -55,6 +55,11 @@ class Settings(BaseModel):
     sagemaker_read_timeout_seconds: float = Field(default=8.0, gt=0, le=25)
     sagemaker_max_attempts: int = Field(default=2, ge=1, le=5)
 
+    #: X-Ray SDK subsegments for each AWS call (InvokeEndpoint, the model's S3 download).
+    #: Lambda's active tracing traces every invocation without them; the SDK adds
+    #: ~25 ms to a cold start, so it is loaded only when asked for.
+    trace_aws_calls: bool = False
+
     #: Read by powertools' Logger itself; validated here so a typo stops the start-up.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", validation_alias="powertools_log_level"
