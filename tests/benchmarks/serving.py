@@ -255,7 +255,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="the default model.bin")
     parser.add_argument("--tickets", type=Path, default=DEFAULT_TICKETS, help="prepared file")
-    parser.add_argument("--runs", type=int, default=9, help="interpreters per function")
+    parser.add_argument("--runs", type=int, default=15, help="interpreters per function")
     parser.add_argument("--warm-runs", type=int, default=100, help="warm requests of each kind")
     args = parser.parse_args()
     for path in (args.model, args.tickets, BUILD_DIR / "jira_priority"):
