@@ -7,8 +7,8 @@ file, or the ``model.tar.gz`` of a training job) and is loaded once per
 execution environment, on first use, under a lock.
 
 Only ``fasttext.load_model`` and ``model.predict`` are used: the Lambda zip
-ships the predict-only ``fasttext-predict`` build, the training tools the full
-``fasttext-community``; both provide these two calls.
+ships the predict-only ``fasttext-predict-v2`` build, the training tools the full
+``fasttext-community``; both provide these two calls, with the same answers.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ class EmbeddedPredictor:
 
     def predict(self, texts: Sequence[str], k: int) -> list[list[LabelScore]]:
         model = self._loaded_model()
-        # One call per text: fasttext-predict's list form returns labels without
+        # One call per text: fasttext-predict-v2's list form returns labels without
         # probabilities, so only the single-line form behaves the same in both builds.
         # fastText reads one line per call; a newline inside a text would cut it short.
         rankings: list[list[LabelScore]] = []
