@@ -66,10 +66,15 @@ class Settings(BaseModel):
     )
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Self:
-        """The settings ``environ`` (by default the process environment) gives."""
+    def from_environ(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Self:
+        """The settings ``environ`` (by default the process environment) gives.
+
+        ``overrides`` (field names) win over the environment, as arguments did
+        with pydantic-settings.
+        """
         source = os.environ if environ is None else environ
-        return cls.model_validate({name.lower(): value for name, value in source.items()})
+        values: dict[str, object] = {name.lower(): value for name, value in source.items()}
+        return cls.model_validate(values | overrides)
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -13,14 +13,15 @@ from tests.conftest import REPO_ROOT
 
 # wrapt's FunctionWrapper is how the X-Ray SDK patches botocore's one call path.
 PROBE = (
-    "import json, sys; import jira_priority.app; import botocore.client as c; "
+    "import json, sys; import jira_priority.app as a; a.lambda_handler; "
+    "import botocore.client as c; "
     "print(json.dumps({'sdk': 'aws_xray_sdk' in sys.modules, "
     "'patched': type(c.BaseClient.__dict__['_make_api_call']).__name__ == 'FunctionWrapper'}))"
 )
 
 
 def imported_with(trace_aws_calls: str) -> dict[str, bool]:
-    """A fresh interpreter as Lambda starts it (tracing enabled), importing the handler."""
+    """A fresh interpreter as Lambda starts it (tracing enabled), looking the handler up."""
     env = {
         key: value for key, value in os.environ.items() if key != "POWERTOOLS_TRACE_DISABLED"
     } | {"LAMBDA_TASK_ROOT": str(REPO_ROOT), "TRACE_AWS_CALLS": trace_aws_calls}

@@ -69,6 +69,12 @@ def test_variable_names_are_case_insensitive() -> None:
     assert (settings.sagemaker_endpoint_name, settings.max_batch_size) == ("jira", 7)
 
 
+def test_arguments_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAX_BATCH_SIZE", "7")
+    settings = Settings.from_environ(predictor_backend="embedded", model_uri="model.bin")
+    assert (settings.predictor_backend, settings.max_batch_size) == ("embedded", 7)
+
+
 def test_log_level_is_case_insensitive(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "debug")
     assert load_settings().log_level == "DEBUG"
