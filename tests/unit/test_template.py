@@ -138,7 +138,7 @@ def test_no_wildcard_resources(cfn: dict[str, Any]) -> None:
 
 def test_function_settings(cfn: dict[str, Any]) -> None:
     function = cfn["Resources"]["PredictFunction"]["Properties"]
-    assert function["Runtime"] == "python3.11"
+    assert function["Runtime"] == "python3.13"
     assert function["Handler"] == "jira_priority.app.lambda_handler"
     assert function["Timeout"] == FUNCTION_TIMEOUT_SECONDS  # what the retry budget assumes
     assert function["Architectures"] == ["x86_64"]
@@ -153,6 +153,7 @@ def test_function_settings(cfn: dict[str, Any]) -> None:
         "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
         "PREDICTOR_BACKEND": {"Ref": "PredictorBackend"},
         "SAGEMAKER_ENDPOINT_NAME": {"Ref": "SageMakerEndpointName"},
+        "TRACE_AWS_CALLS": {"Ref": "TraceAwsCalls"},
         "MODEL_URI": {
             "Fn::If": ["UseEmbedded", {"Fn::Sub": "s3://${ModelBucket}/${ModelKey}"}, ""]
         },
@@ -234,3 +235,26 @@ def test_only_the_configured_stage_exists(cfn: dict[str, Any]) -> None:
     assert "StageName" not in deployment["Properties"]
     (stage,) = resources_of(cfn, "AWS::ApiGateway::Stage").values()
     assert stage["Properties"]["StageName"] == {"Ref": "Stage"}
+
+
+def test_snapstart_is_off_by_default_and_applies_to_published_versions(
+    cfn: dict[str, Any],
+) -> None:
+    resources = cfn["Resources"]
+    assert cfn["Parameters"]["SnapStart"]["Default"] == "false"
+    assert cfn["Conditions"]["UseSnapStart"] == {"Fn::Equals": [{"Ref": "SnapStart"}, "true"]}
+    assert resources["PredictFunction"]["Properties"]["SnapStart"] == {
+        "ApplyOn": {"Fn::If": ["UseSnapStart", "PublishedVersions", "None"]}
+    }
+    # SnapStart needs a published version called through an alias: API Gateway calls "live"
+    versions = resources_of(cfn, "AWS::Lambda::Version")
+    assert len(versions) == 1
+    alias = resources["PredictFunctionAliaslive"]["Properties"]
+    assert alias["FunctionVersion"] == {"Fn::GetAtt": [next(iter(versions)), "Version"]}
+    for permission in resources_of(cfn, "AWS::Lambda::Permission").values():
+        assert permission["Properties"]["FunctionName"] == {"Ref": "PredictFunctionAliaslive"}
+    # and at most 512 MB of /tmp
+    rule = cfn["Rules"]["SnapStartNeedsSmallTmp"]
+    assert rule["Assertions"][0]["Assert"] == {
+        "Fn::Equals": [{"Ref": "EphemeralStorageSize"}, "512"]
+    }
