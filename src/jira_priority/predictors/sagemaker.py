@@ -36,6 +36,7 @@ from jira_priority.errors import (
 )
 from jira_priority.predictors.base import LabelScore
 from jira_priority.settings import Settings
+from jira_priority.snapstart import close_connections
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker_runtime import SageMakerRuntimeClient
@@ -98,6 +99,15 @@ class SageMakerPredictor:
             settings.sagemaker_max_attempts,
         )
         return cls(settings.sagemaker_endpoint_name, client)
+
+    # --- SnapStart (jira_priority.snapstart) ----------------------------------
+
+    def before_snapshot(self) -> None:
+        """Nothing to prepare: init opens no connection and the endpoint is not called."""
+
+    def after_restore(self) -> None:
+        """Drop pooled connections: their sockets belong to the snapshotted machine."""
+        close_connections(self._client)
 
     @property
     def model_id(self) -> str:

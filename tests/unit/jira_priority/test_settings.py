@@ -62,12 +62,38 @@ def test_retry_budget_over_the_function_timeout_is_refused(
         load_settings()
 
 
+def test_variable_names_are_case_insensitive() -> None:
+    settings = Settings.from_environ(
+        {"predictor_backend": "sagemaker", "Sagemaker_Endpoint_Name": "jira", "MAX_BATCH_SIZE": "7"}
+    )
+    assert (settings.sagemaker_endpoint_name, settings.max_batch_size) == ("jira", 7)
+
+
+def test_arguments_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAX_BATCH_SIZE", "7")
+    settings = Settings.from_environ(predictor_backend="embedded", model_uri="model.bin")
+    assert (settings.predictor_backend, settings.max_batch_size) == ("embedded", 7)
+
+
 def test_log_level_is_case_insensitive(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "debug")
     assert load_settings().log_level == "DEBUG"
 
 
 def test_settings_are_immutable() -> None:
-    settings = Settings()
+    settings = load_settings()
     with pytest.raises(ValueError, match="frozen"):
         settings.max_batch_size = 3  # type: ignore[misc]
+
+
+def test_an_empty_model_uri_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """template.yaml sets MODEL_URI to "" for the sagemaker backend."""
+    monkeypatch.setenv("MODEL_URI", "")
+    assert load_settings().model_uri is None
+
+
+def test_embedded_backend_refuses_an_empty_model_uri(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PREDICTOR_BACKEND", "embedded")
+    monkeypatch.setenv("MODEL_URI", "")
+    with pytest.raises(ConfigurationError, match="needs MODEL_URI"):
+        load_settings()

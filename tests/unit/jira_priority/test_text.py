@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from jira_priority import text as text_module
 from jira_priority.text import MAX_CHARS, MAX_TOKENS, normalise_ticket, tokenise
 from tests.support.events import REPO_ROOT
 
@@ -61,6 +62,22 @@ def test_non_ascii_words_are_kept() -> None:
         "文件",
         "损坏",
     ]
+
+
+def test_underscores_go_only_at_the_edges_of_a_token() -> None:
+    assert tokenise("_x_ a__b 12_34_ ___ __label__4") == ["x", "a__b", "12_34", "label__4"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "NameNode crashes: NPE in FSNamesystem.java:123 (see HDFS-42)!",
+        "tabs\tand\nnewlines\r\nand\x0bcontrol\x1fcharacters~`|\\^",
+        "under_score __label__1 and ünïcode words side by side",
+    ],
+)
+def test_the_ascii_fast_path_gives_the_tokens_of_the_pattern(text: str) -> None:
+    assert tokenise(text) == text_module._TOKEN.findall(text.lower())
 
 
 # --- bounded, linear work on hostile text (issue 9, item 1) ------------------------

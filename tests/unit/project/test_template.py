@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-import yaml
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 from training_jobs.local_api.gateway import (
@@ -16,27 +15,7 @@ from training_jobs.local_api.gateway import (
 )
 
 from jira_priority.settings import FUNCTION_TIMEOUT_SECONDS
-from tests.support.events import REPO_ROOT
-
-
-class CfnLoader(yaml.SafeLoader):
-    """Reads CloudFormation short-form tags (!Ref, !Sub ...) as their long form."""
-
-
-def _intrinsic(loader: CfnLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-        if tag_suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {name: value}
-
-
-CfnLoader.add_multi_constructor("!", _intrinsic)
+from tests.support.sam_template import load_template
 
 
 class NoManagedPolicies:
@@ -47,8 +26,7 @@ class NoManagedPolicies:
 
 
 def translate(parameters: dict[str, str] | None = None) -> dict[str, Any]:
-    with (REPO_ROOT / "template.yaml").open() as handle:
-        sam = yaml.load(handle, Loader=CfnLoader)  # noqa: S506 - SafeLoader subclass
+    sam = load_template()
     # What `sam package` does before CloudFormation sees the template.
     sam["Resources"]["PredictFunction"]["Properties"]["CodeUri"] = "s3://artifacts/predict.zip"
     translator = Translator(NoManagedPolicies(), Parser())  # type: ignore[arg-type]
@@ -149,8 +127,7 @@ def test_function_may_invoke_only_the_one_endpoint(cfn: dict[str, Any]) -> None:
 
 
 def test_endpoint_name_must_be_lower_case() -> None:
-    with (REPO_ROOT / "template.yaml").open() as handle:
-        parameters = yaml.load(handle, Loader=CfnLoader)["Parameters"]  # noqa: S506
+    parameters = load_template()["Parameters"]
     assert parameters["SageMakerEndpointName"]["AllowedPattern"] == "^[a-z0-9](-*[a-z0-9]){0,62}$"
 
 
@@ -161,7 +138,7 @@ def test_no_wildcard_resources(cfn: dict[str, Any]) -> None:
 
 def test_function_settings(cfn: dict[str, Any]) -> None:
     function = cfn["Resources"]["PredictFunction"]["Properties"]
-    assert function["Runtime"] == "python3.11"
+    assert function["Runtime"] == "python3.13"
     assert function["Handler"] == "jira_priority.app.lambda_handler"
     assert function["Timeout"] == FUNCTION_TIMEOUT_SECONDS  # what the retry budget assumes
     assert function["Architectures"] == ["x86_64"]
@@ -176,13 +153,12 @@ def test_function_settings(cfn: dict[str, Any]) -> None:
         "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
         "PREDICTOR_BACKEND": {"Ref": "PredictorBackend"},
         "SAGEMAKER_ENDPOINT_NAME": {"Ref": "SageMakerEndpointName"},
+        "TRACE_AWS_CALLS": {"Ref": "TraceAwsCalls"},
         "MODEL_URI": {
-            "Fn::If": [
-                "UseEmbedded",
-                {"Fn::Sub": "s3://${ModelBucket}/${ModelKey}"},
-                {"Ref": "AWS::NoValue"},
-            ]
+            "Fn::If": ["UseEmbedded", {"Fn::Sub": "s3://${ModelBucket}/${ModelKey}"}, ""]
         },
+        "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": "",
+        "AWS_ENDPOINT_URL_S3": "",
     }
 
 
@@ -259,3 +235,26 @@ def test_only_the_configured_stage_exists(cfn: dict[str, Any]) -> None:
     assert "StageName" not in deployment["Properties"]
     (stage,) = resources_of(cfn, "AWS::ApiGateway::Stage").values()
     assert stage["Properties"]["StageName"] == {"Ref": "Stage"}
+
+
+def test_snapstart_is_off_by_default_and_applies_to_published_versions(
+    cfn: dict[str, Any],
+) -> None:
+    resources = cfn["Resources"]
+    assert cfn["Parameters"]["SnapStart"]["Default"] == "false"
+    assert cfn["Conditions"]["UseSnapStart"] == {"Fn::Equals": [{"Ref": "SnapStart"}, "true"]}
+    assert resources["PredictFunction"]["Properties"]["SnapStart"] == {
+        "ApplyOn": {"Fn::If": ["UseSnapStart", "PublishedVersions", "None"]}
+    }
+    # SnapStart needs a published version called through an alias: API Gateway calls "live"
+    versions = resources_of(cfn, "AWS::Lambda::Version")
+    assert len(versions) == 1
+    alias = resources["PredictFunctionAliaslive"]["Properties"]
+    assert alias["FunctionVersion"] == {"Fn::GetAtt": [next(iter(versions)), "Version"]}
+    for permission in resources_of(cfn, "AWS::Lambda::Permission").values():
+        assert permission["Properties"]["FunctionName"] == {"Ref": "PredictFunctionAliaslive"}
+    # and at most 512 MB of /tmp
+    rule = cfn["Rules"]["SnapStartNeedsSmallTmp"]
+    assert rule["Assertions"][0]["Assert"] == {
+        "Fn::Equals": [{"Ref": "EphemeralStorageSize"}, "512"]
+    }
