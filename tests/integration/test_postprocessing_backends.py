@@ -26,7 +26,7 @@ from jira_priority.predictors.embedded import EmbeddedPredictor
 from jira_priority.predictors.sagemaker import SageMakerPredictor
 from jira_priority.schemas import Ticket
 from tests.fakes.blazingtext_endpoint import running_fake_endpoint
-from tests.fixtures_model import PROBES, synthetic_lines, train_tiny_model
+from tests.support.models import PROBES, synthetic_lines, train_tiny_model
 
 pytestmark = pytest.mark.integration
 

@@ -1,1 +1,1 @@
-"""Evaluation: what can be scored, metrics, calibration, reports, plots."""
+"""Scoring a model, endpoint or HTTP API on labelled tickets: metrics, report and plots."""

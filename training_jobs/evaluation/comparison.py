@@ -35,11 +35,11 @@ from typing import Any
 import numpy as np
 
 from jira_priority.labels import Priority, priority_from_label
+from training_jobs.data.prepare import Example, PrepareOptions, collect
 from training_jobs.evaluation.calibration import expected_calibration_error
-from training_jobs.hyperparameters import BlazingTextHyperparameters
-from training_jobs.metrics import compute_metrics
+from training_jobs.evaluation.metrics import compute_metrics
 from training_jobs.modelling import postprocessing as fitting
-from training_jobs.prepare import Example, PrepareOptions, collect
+from training_jobs.modelling.hyperparameters import BlazingTextHyperparameters
 
 #: The share of training rows held out to fit post-processing (as train-local does).
 CALIBRATION_FRACTION = 0.15
@@ -147,7 +147,7 @@ def _fasttext_answers(
 ) -> Answers:
     import fasttext
 
-    from training_jobs.train_local import fasttext_arguments
+    from training_jobs.modelling.train_local import fasttext_arguments
 
     assert recipe.hyperparameters is not None
     started = time.perf_counter()

@@ -16,11 +16,12 @@ from jira_priority.errors import ServiceError
 from jira_priority.labels import priority_from_label
 from jira_priority.postprocessing import PostProcessingError, post_process
 from jira_priority.schemas import MAX_K
-from training_jobs.datasets import PreparedExample, read_prepared
-from training_jobs.metrics import compute_metrics
+from training_jobs.data.readers import PreparedExample, read_prepared
+from training_jobs.errors import CommandError
+from training_jobs.evaluation.metrics import compute_metrics
 
 
-class GateError(Exception):
+class GateError(CommandError):
     """A model could not be scored (missing, damaged, unreadable held-out file)."""
 
 
@@ -66,7 +67,7 @@ def evaluate_gate(
 ) -> GateResult:
     try:
         examples = list(read_prepared(held_out))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, CommandError) as exc:
         raise GateError(f"cannot read the held-out file {held_out}: {exc}") from exc
     if not examples:
         raise GateError(f"the held-out file {held_out} has no tickets")

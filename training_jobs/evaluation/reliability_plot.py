@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from training_jobs.evaluation.calibration import expected_calibration_error, reliability_bins
-from training_jobs.plots import DPI, FIGURE_INCHES
+from training_jobs.evaluation.plots import DPI, FIGURE_INCHES
 
 #: name -> (top-1 confidence, whether the answer was right) per ticket.
 Curves = Mapping[str, tuple[Sequence[float], Sequence[bool]]]

@@ -1,1 +1,1 @@
-"""Modelling: BlazingText hyperparameters, local training, post-processing, packaging."""
+"""The model: BlazingText hyperparameters, local fastText training, the one model loader."""

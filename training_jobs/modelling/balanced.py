@@ -16,7 +16,7 @@ import random
 from collections import defaultdict
 from collections.abc import Sequence
 
-from training_jobs.datasets import PreparedExample
+from training_jobs.data.readers import PreparedExample
 
 BALANCED_FILE = "validation-balanced.txt"
 

@@ -1,4 +1,5 @@
-"""A locally trained model as the ``model.tar.gz`` a SageMaker BlazingText endpoint loads.
+"""A locally trained model as the ``model.tar.gz`` a SageMaker BlazingText endpoint loads,
+and as the files ``promote`` copies over the served model's.
 
 BlazingText's hosting container reads ``model.bin`` from the root of the
 archive (what its training jobs write); the sidecars that travel with the
@@ -9,6 +10,7 @@ backends. Members are added under fixed names, never the local paths.
 
 from __future__ import annotations
 
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -18,6 +20,8 @@ from jira_priority.postprocessing import FILE_NAME as POSTPROCESSING_FILE
 #: Files that travel with model.bin when present beside it.
 SIDECAR_FILES: tuple[str, ...] = (POSTPROCESSING_FILE,)
 ARCHIVE_NAME = "model.tar.gz"
+#: What ``promote`` copies from a candidate's directory over the served model's.
+PROMOTED_FILES = ("model.bin", *SIDECAR_FILES, "training.json")
 
 
 def package_model(model: Path, output: Path) -> list[str]:
@@ -44,3 +48,19 @@ def package_model(model: Path, output: Path) -> list[str]:
             archive.add(path, arcname=name, recursive=False)
     partial.replace(output)
     return list(members)
+
+
+def promote(candidate: Path, live: Path) -> list[str]:
+    """Copy the candidate's files over the live directory's; drop a live sidecar it lacks."""
+    live.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for name in PROMOTED_FILES:
+        source, target = candidate / name, live / name
+        if source.is_file():
+            partial = target.with_name(name + ".part")
+            shutil.copyfile(source, partial)
+            partial.replace(target)
+            copied.append(name)
+        elif target.exists() and name != "model.bin":
+            target.unlink()  # the live one belonged to the replaced model
+    return copied

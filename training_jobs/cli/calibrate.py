@@ -1,0 +1,95 @@
+"""``calibrate``: fit postprocessing.json for a model that has none (e.g. a training job's)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+#: training_jobs.modelling.postprocessing's default, not imported: it needs the train extra.
+DEFAULT_TARGET_PRECISION = 0.7
+
+
+@click.command("calibrate")
+@click.option(
+    "--model",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="model.bin, its directory, or a training job's model.tar.gz",
+)
+@click.option(
+    "--data",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="prepared lines the model did not train on",
+)
+@click.option(
+    "-o",
+    "--output-dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="where model.bin and postprocessing.json go",
+)
+@click.option(
+    "--target-precision",
+    type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+    default=DEFAULT_TARGET_PRECISION,
+    show_default=True,
+    help="how often a 'confident' answer must be right on --data",
+)
+def command(model: Path, data: Path, output_dir: Path, target_precision: float) -> int:
+    """Fit postprocessing.json (prior correction, temperature, confidence threshold) for a model
+    trained elsewhere (a SageMaker training job's model.tar.gz), on a prepared file that model
+    did not train on; train-local fits it on lines it held out of training. The class priors
+    come from the model's own label counts. Writes the model's model.bin and
+    postprocessing.json to --output-dir, ready for package, serve and promote."""
+    from training_jobs.errors import CommandError, require_extra
+
+    require_extra("train", "numpy", "fasttext", "sklearn", "scipy")
+    import shutil
+    import tempfile
+
+    import fasttext
+
+    from jira_priority.model_files import ModelFileError, locate_model
+    from jira_priority.postprocessing import FILE_NAME
+    from training_jobs.console import say
+    from training_jobs.data.readers import read_prepared
+    from training_jobs.modelling import postprocessing as fitting
+
+    examples = list(read_prepared(data))
+    if not examples:
+        raise CommandError(f"{data} has no lines")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            model_file = locate_model(model, Path(tmp))
+            if model_file.suffix != ".bin":
+                raise CommandError(
+                    "calibrate a model.bin (a quantised .ftz is not hosted)", exit_code=2
+                )
+            loaded = fasttext.load_model(str(model_file))
+            output_dir.mkdir(parents=True, exist_ok=True)
+            if model_file.resolve() != (output_dir / "model.bin").resolve():
+                shutil.copyfile(model_file, output_dir / "model.bin")
+    except (ModelFileError, ValueError) as exc:
+        raise CommandError(str(exc)) from None
+    labels, counts = loaded.get_labels(include_freq=True)
+    labels = [str(label) for label in labels]
+    fitted = fitting.fit(
+        fitting.probability_matrix(loaded, [e.text for e in examples], labels),
+        [e.label for e in examples],
+        labels,
+        {label: int(count) for label, count in zip(labels, counts, strict=True)},
+        target_precision=target_precision,
+    )
+    (output_dir / FILE_NAME).write_text(
+        fitted.postprocessing.to_json({"fitted_on": {"file": str(data), **fitted.report}}),
+        encoding="utf-8",
+    )
+    say(
+        f"fitted on {len(examples)} lines: macro-F1 {fitted.report['macro_f1_before']} -> "
+        f"{fitted.report['macro_f1_after']}, ECE {fitted.report['ece_before']} -> "
+        f"{fitted.report['ece_after']}"
+    )
+    print(output_dir / FILE_NAME)
+    return 0

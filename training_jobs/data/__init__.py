@@ -1,0 +1,1 @@
+"""Tickets in: readers (CSV, Jira export, JSON lines), prepare (filter, split), manifest."""
