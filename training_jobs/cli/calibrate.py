@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-#: training_jobs.modelling.postprocessing's default, not imported: it needs the train extra.
-DEFAULT_TARGET_PRECISION = 0.7
+from training_jobs.cli.options import target_precision_option
 
 
 @click.command("calibrate")
@@ -30,13 +29,7 @@ DEFAULT_TARGET_PRECISION = 0.7
     type=click.Path(file_okay=False, path_type=Path),
     help="where model.bin and postprocessing.json go",
 )
-@click.option(
-    "--target-precision",
-    type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
-    default=DEFAULT_TARGET_PRECISION,
-    show_default=True,
-    help="how often a 'confident' answer must be right on --data",
-)
+@target_precision_option("--data")
 def command(model: Path, data: Path, output_dir: Path, target_precision: float) -> int:
     """Fit postprocessing.json (prior correction, temperature, confidence threshold) for a model
     trained elsewhere (a SageMaker training job's model.tar.gz), on a prepared file that model

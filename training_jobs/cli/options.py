@@ -25,6 +25,9 @@ DEFAULT_MODEL = Path("artifacts/model/model.bin")
 DEFAULT_TRAINING_INSTANCE = "ml.c5.4xlarge"
 DEFAULT_VOLUME_GB = 30
 DEFAULT_MAX_RUNTIME_SECONDS = 2 * 3600
+#: training_jobs.modelling.postprocessing.DEFAULT_TARGET_PRECISION, which needs numpy to
+#: import (a test checks that the two agree).
+DEFAULT_TARGET_PRECISION = 0.7
 
 POSITIVE_INT = click.IntRange(min=1)
 POSITIVE_FLOAT = click.FloatRange(min=0, min_open=True)
@@ -202,6 +205,17 @@ def output_dir_option(default: Path, what: str) -> Callable[[F], F]:
         default=default,
         show_default=True,
         help=f"where {what} go",
+    )
+
+
+def target_precision_option(lines: str) -> Callable[[F], F]:
+    """``--target-precision``: how often a 'confident' answer must be right on ``lines``."""
+    return click.option(
+        "--target-precision",
+        type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+        default=DEFAULT_TARGET_PRECISION,
+        show_default=True,
+        help=f"how often a 'confident' answer must be right on {lines}",
     )
 
 

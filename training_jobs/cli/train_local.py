@@ -7,12 +7,14 @@ from typing import Any
 
 import click
 
-from training_jobs.cli.options import hyperparameter_options, output_dir_option
+from training_jobs.cli.options import (
+    hyperparameter_options,
+    output_dir_option,
+    target_precision_option,
+)
 
 DEFAULT_DATA_DIR = Path("build/data")
 DEFAULT_OUTPUT_DIR = Path("artifacts/model")
-#: training_jobs.modelling.postprocessing's default, not imported: it needs the train extra.
-DEFAULT_TARGET_PRECISION = 0.7
 
 
 @click.command("train-local")
@@ -68,13 +70,7 @@ DEFAULT_TARGET_PRECISION = 0.7
     help="share of each priority's training lines held out to fit postprocessing.json "
     "(prior correction, temperature, confidence threshold); 0 for none",
 )
-@click.option(
-    "--target-precision",
-    type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
-    default=DEFAULT_TARGET_PRECISION,
-    show_default=True,
-    help="how often a 'confident' answer must be right on the calibration lines",
-)
+@target_precision_option("the calibration lines")
 @click.option("--verbose", is_flag=True, help="show fastText's own progress lines")
 @hyperparameter_options()
 def command(

@@ -104,3 +104,9 @@ def test_compare_summarises_seeds_then_folds_and_tables_each_project() -> None:
     table = per_project_table([r.as_dict() for r in runs], ["best"])
     assert "| A | 10 | 0.210 | 0.050 |" in table
     assert "| B | 10 | 0.310 | 0.050 |" in table
+
+
+def test_the_commands_target_precision_default_is_the_fittings() -> None:
+    from training_jobs.cli.options import DEFAULT_TARGET_PRECISION
+
+    assert DEFAULT_TARGET_PRECISION == fitting.DEFAULT_TARGET_PRECISION
