@@ -44,10 +44,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(prediction.model_dump_json())
         return 0
-    print(f"{prediction.priority.value} ({prediction.probability:.2f})")
+    print(f"{prediction.priority} ({prediction.probability:.2f})")
     if len(prediction.ranking) > 1:
         for ranked in prediction.ranking:
-            print(f"  {ranked.priority.value:<9} {ranked.probability:.4f}")
+            print(f"  {ranked.priority:<9} {ranked.probability:.4f}")
     return 0
 
 

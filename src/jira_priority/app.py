@@ -81,13 +81,13 @@ def predict(request: Annotated[PredictRequest, Body()]) -> Prediction | BatchPre
     tickets = request.all_tickets()
     predictions = classifier.classify(tickets, request.k, batch=request.is_batch)
     for prediction in predictions:
-        count_prediction(prediction.priority.value)
+        count_prediction(prediction.priority)
     logger.info(
         "classified",
         extra={
             "tickets": len(tickets),
             "k": request.k,
-            "priorities": [p.priority.value for p in predictions],
+            "priorities": [p.priority for p in predictions],
             "backend": classifier.predictor.backend,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),
         },

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from jira_priority.errors import BadModelResponseError, InvalidRequestError
-from jira_priority.labels import UnknownLabelError, priority_from_label
-from jira_priority.predictors.base import LabelScore, Predictor
+from jira_priority.labels import PriorityScheme, UnknownLabelError
+from jira_priority.predictors.base import LabelScore, Predictor, scheme_of
 from jira_priority.schemas import Prediction, RankedPriority, Ticket
 from jira_priority.text import normalise_ticket
 
@@ -41,19 +41,20 @@ class PriorityClassifier:
             raise BadModelResponseError(
                 f"The model answered {len(rankings)} result(s) for {len(texts)} ticket(s)."
             )
-        return [self._prediction(ranking) for ranking in rankings]
+        scheme = scheme_of(self.predictor)
+        return [self._prediction(ranking, scheme) for ranking in rankings]
 
-    def _prediction(self, ranking: list[LabelScore]) -> Prediction:
+    def _prediction(self, ranking: list[LabelScore], scheme: PriorityScheme) -> Prediction:
         if not ranking:
             raise BadModelResponseError("The model answered no label.")
         try:
             ranked = [
-                RankedPriority(priority=priority_from_label(label), probability=round(prob, 6))
+                RankedPriority(priority=scheme.from_label(label).value, probability=round(prob, 6))
                 for label, prob in ranking
             ]
         except UnknownLabelError as exc:
             raise BadModelResponseError(
-                "The model answered a label outside the six priorities."
+                f"The model answered a label outside the priorities of its scheme ({scheme.name})."
             ) from exc
         best_label = ranking[0][0]
         return Prediction(

@@ -14,10 +14,23 @@ import shutil
 import tarfile
 from pathlib import Path, PurePosixPath
 
+from jira_priority.labels import (
+    DEFAULT_SCHEME,
+    SCHEME_FILE,
+    PriorityScheme,
+    SchemeError,
+    read_scheme_file,
+)
+
 #: Model file names, preferred first: BlazingText writes model.bin; a
 #: quantised model is model.ftz.
 MODEL_FILE_NAMES: tuple[str, ...] = ("model.bin", "model.ftz")
 MODEL_SUFFIXES: tuple[str, ...] = (".bin", ".ftz")
+#: Small files that travel beside the model (and inside its archive): extracted
+#: with it, under these fixed names, and read by their own loaders.
+SIDECAR_FILES: tuple[str, ...] = (SCHEME_FILE,)
+#: A sidecar is a few kB; anything larger in an archive is not ours.
+MAX_SIDECAR_BYTES = 1 << 20
 
 
 class ModelFileError(Exception):
@@ -70,9 +83,43 @@ def extract_model(archive: Path, target_dir: Path) -> Path:
             with source, partial.open("wb") as out:
                 shutil.copyfileobj(source, out, length=1 << 20)
             partial.replace(target)
+            _extract_sidecars(tar, members, target_dir)
             return target
     except (tarfile.TarError, EOFError) as exc:
         raise ModelFileError(f"archive {archive.name} is not a readable tar file") from exc
+
+
+def _extract_sidecars(
+    tar: tarfile.TarFile, members: dict[str, tarfile.TarInfo], target_dir: Path
+) -> None:
+    """Extract each SIDECAR_FILES member (by base name) beside the model; drop stale ones."""
+    by_name = {PurePosixPath(name).name: member for name, member in members.items()}
+    for name in SIDECAR_FILES:
+        target = target_dir / name
+        member = by_name.get(name)
+        if member is None or member.size > MAX_SIDECAR_BYTES:
+            target.unlink(missing_ok=True)  # an earlier archive's file would not match
+            continue
+        source = tar.extractfile(member)
+        if source is None:
+            continue
+        with source:
+            target.write_bytes(source.read(MAX_SIDECAR_BYTES))
+
+
+def read_model_scheme(model_path: Path, default: PriorityScheme = DEFAULT_SCHEME) -> PriorityScheme:
+    """The priority scheme in ``scheme.json`` beside a model file, or ``default`` if none.
+
+    Raises ModelFileError for a scheme file that is there but unusable: serving
+    with the wrong names would be worse than not serving.
+    """
+    path = model_path.parent / SCHEME_FILE
+    if not path.is_file():
+        return default
+    try:
+        return read_scheme_file(path)
+    except SchemeError as exc:
+        raise ModelFileError(f"{SCHEME_FILE} beside {model_path.name}: {exc}") from exc
 
 
 def locate_model(path: Path, extract_dir: Path) -> Path:

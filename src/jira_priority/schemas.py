@@ -11,9 +11,9 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from jira_priority.labels import Priority
+from jira_priority.labels import PRIORITIES
 
-MAX_K = len(Priority)
+MAX_K = len(PRIORITIES)
 
 
 def _adf_text(document: dict[str, Any]) -> str:
@@ -146,13 +146,18 @@ class PredictRequest(Ticket):
 
 
 class RankedPriority(BaseModel):
-    priority: Priority
+    priority: str = Field(description="A priority name of the model's scheme.")
     probability: float
 
 
 class Prediction(BaseModel):
-    priority: Priority
-    label: str = Field(description="The BlazingText label, __label__1 (Optional) .. __label__6.")
+    priority: str = Field(
+        description="The most probable priority, by the name the model's scheme gives it "
+        "(e.g. Major in the apache scheme, High in jira-cloud)."
+    )
+    label: str = Field(
+        description="The BlazingText label, __label__1 (the scheme's lowest priority) upwards."
+    )
     probability: float
     ranking: list[RankedPriority]
     model: str = Field(description="The endpoint name or model id that answered.")

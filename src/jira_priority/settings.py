@@ -14,6 +14,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from jira_priority.errors import ConfigurationError
+from jira_priority.labels import PriorityScheme, SchemeError, parse_scheme
 
 #: API Gateway REST gives up on an integration after 29 s.
 API_GATEWAY_TIMEOUT_SECONDS = 29.0
@@ -38,6 +39,11 @@ class Settings(BaseSettings):
     #: model.bin / model.ftz / model.tar.gz as a local path or s3:// URI (backend "embedded").
     model_uri: str | None = Field(default=None, min_length=1)
 
+    #: The priority names answers use: a built-in scheme (apache, jira-cloud) or the
+    #: site's names lowest first ("Low,Normal,High,Urgent"). The embedded backend
+    #: prefers the scheme.json beside its model; a SageMaker endpoint cannot tell.
+    priority_scheme: str = Field(default="apache", min_length=1)
+
     #: Largest accepted request body. Lambda's own limit is 6 MB; one Jira ticket
     #: is at most ~33 kB of text (a 32,767-character description plus a summary).
     max_body_bytes: int = Field(default=1_048_576, ge=1_024, le=5_000_000)
@@ -54,6 +60,22 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", validation_alias="POWERTOOLS_LOG_LEVEL"
     )
+
+    @field_validator("priority_scheme")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if value.strip().endswith(".json"):
+            raise ValueError("give a built-in scheme's name or the names, not a file")
+        try:
+            parse_scheme(value)
+        except SchemeError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @property
+    def scheme(self) -> PriorityScheme:
+        """PRIORITY_SCHEME as a scheme (checked when the settings were read)."""
+        return parse_scheme(self.priority_scheme)
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -37,7 +37,13 @@ from jira_priority.errors import (
     ConfigurationError,
     UpstreamUnavailableError,
 )
-from jira_priority.model_files import ModelFileError, file_digest, locate_model
+from jira_priority.labels import DEFAULT_SCHEME, PriorityScheme
+from jira_priority.model_files import (
+    ModelFileError,
+    file_digest,
+    locate_model,
+    read_model_scheme,
+)
 from jira_priority.predictors.base import LabelScore, checked_ranking
 from jira_priority.settings import Settings
 
@@ -88,8 +94,15 @@ class EmbeddedPredictor:
 
     backend = "embedded"
 
-    def __init__(self, model_uri: str, s3_client: S3Client | None = None) -> None:
+    def __init__(
+        self,
+        model_uri: str,
+        s3_client: S3Client | None = None,
+        default_scheme: PriorityScheme = DEFAULT_SCHEME,
+    ) -> None:
         self._model_uri = model_uri
+        self._default_scheme = default_scheme
+        self._scheme = default_scheme
         self._is_s3 = model_uri.startswith("s3://")
         if self._is_s3:
             try:
@@ -105,7 +118,7 @@ class EmbeddedPredictor:
     @classmethod
     def from_settings(cls, settings: Settings) -> EmbeddedPredictor:
         assert settings.model_uri is not None  # guaranteed by Settings
-        return cls(settings.model_uri)
+        return cls(settings.model_uri, default_scheme=settings.scheme)
 
     @property
     def model_id(self) -> str:
@@ -122,6 +135,11 @@ class EmbeddedPredictor:
         except UpstreamUnavailableError:
             return False
         return True
+
+    def scheme(self) -> PriorityScheme:
+        """The scheme.json beside the model (or in its archive), else PRIORITY_SCHEME."""
+        self._loaded_model()
+        return self._scheme
 
     def predict(self, texts: Sequence[str], k: int) -> list[list[LabelScore]]:
         model = self._loaded_model()
@@ -158,12 +176,14 @@ class EmbeddedPredictor:
                 )
             try:
                 path = self._local_model_file()
+                scheme = read_model_scheme(path, self._default_scheme)
                 model = _import_fasttext().load_model(str(path))
                 digest = file_digest(path)
             except (ModelFileError, ImportError, ValueError, RuntimeError, OSError) as exc:
                 self._failed_at = time.monotonic()
                 raise UpstreamUnavailableError(retry_after=int(RETRY_LOAD_AFTER_SECONDS)) from exc
             self._digest = digest
+            self._scheme = scheme
             self._model = model
             self._failed_at = None
             return model

@@ -36,6 +36,7 @@ from jira_priority.errors import (
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
+from jira_priority.labels import DEFAULT_SCHEME, PriorityScheme
 from jira_priority.predictors.base import LabelScore, checked_ranking
 from jira_priority.settings import Settings
 
@@ -87,9 +88,15 @@ def runtime_client(
 class SageMakerPredictor:
     backend = "sagemaker"
 
-    def __init__(self, endpoint_name: str, client: SageMakerRuntimeClient | None = None) -> None:
+    def __init__(
+        self,
+        endpoint_name: str,
+        client: SageMakerRuntimeClient | None = None,
+        scheme: PriorityScheme = DEFAULT_SCHEME,
+    ) -> None:
         self._endpoint_name = endpoint_name
         self._client = client if client is not None else runtime_client()
+        self._scheme = scheme
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SageMakerPredictor:
@@ -99,11 +106,15 @@ class SageMakerPredictor:
             settings.sagemaker_read_timeout_seconds,
             settings.sagemaker_max_attempts,
         )
-        return cls(settings.sagemaker_endpoint_name, client)
+        return cls(settings.sagemaker_endpoint_name, client, settings.scheme)
 
     @property
     def model_id(self) -> str:
         return self._endpoint_name
+
+    def scheme(self) -> PriorityScheme:
+        """The endpoint's model cannot say; the configuration (PRIORITY_SCHEME) does."""
+        return self._scheme
 
     def is_ready(self) -> bool:
         # Readiness of the endpoint itself would need DescribeEndpoint, which the
