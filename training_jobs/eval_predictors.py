@@ -31,13 +31,8 @@ from jira_priority.errors import (
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
-from jira_priority.labels import (
-    Priority,
-    UnknownLabelError,
-    priority_from_label,
-    priority_from_name,
-)
-from jira_priority.predictors.base import Predictor
+from jira_priority.labels import DEFAULT_SCHEME, Level, PriorityScheme, UnknownLabelError
+from jira_priority.predictors.base import Predictor, scheme_of
 from jira_priority.text import normalise_ticket
 
 #: The HTTP API accepts at most this many tickets per request.
@@ -45,7 +40,7 @@ HTTP_MAX_BATCH = 25
 
 #: (title, description) of one ticket, as read from the file.
 TicketText = tuple[str, str]
-Ranking = list[Priority]
+Ranking = list[Level]
 
 
 class PredictionError(Exception):
@@ -65,6 +60,8 @@ class TicketRanker(Protocol):
     description: dict[str, str]
     #: Most tickets one call may carry, or None for no limit of its own.
     max_batch: int | None
+    #: The priority scheme its answers are in.
+    scheme: PriorityScheme
 
     def rank(self, tickets: Sequence[TicketText], k: int) -> list[Ranking]: ...
 
@@ -79,9 +76,13 @@ class PredictorRanker:
 
     max_batch: int | None = None
 
-    def __init__(self, predictor: Predictor, kind: str) -> None:
+    def __init__(
+        self, predictor: Predictor, kind: str, scheme: PriorityScheme | None = None
+    ) -> None:
+        """``scheme`` None: the predictor's own (a local model's scheme.json), else apache."""
         self._predictor = predictor
         self.description = {"kind": kind, "backend": predictor.backend}
+        self.scheme = scheme if scheme is not None else scheme_of(predictor)
 
     def rank(self, tickets: Sequence[TicketText], k: int) -> list[Ranking]:
         texts = [normalise_ticket(title, description) for title, description in tickets]
@@ -95,7 +96,7 @@ class PredictorRanker:
             raise PredictionError(f"the predictor answered {len(answers)} for {len(texts)} tickets")
         self.description["model"] = self._predictor.model_id
         try:
-            return [[priority_from_label(label) for label, _ in answer] for answer in answers]
+            return [[self.scheme.from_label(label) for label, _ in answer] for answer in answers]
         except UnknownLabelError as exc:
             raise PredictionError(str(exc)) from exc
 
@@ -106,8 +107,11 @@ def _with_cause(message: str, exc: BaseException) -> str:
     return f"{message} ({type(cause).__name__}: {cause})" if cause else message
 
 
-def local_model_ranker(model_uri: str) -> PredictorRanker:
-    """A model.bin/.ftz/model.tar.gz path or s3:// URI, loaded in-process now (or failing)."""
+def local_model_ranker(model_uri: str, scheme: PriorityScheme | None = None) -> PredictorRanker:
+    """A model.bin/.ftz/model.tar.gz path or s3:// URI, loaded in-process now (or failing).
+
+    Its scheme is ``scheme``, else the scheme.json beside the model, else apache.
+    """
     from jira_priority.predictors.embedded import EmbeddedPredictor
 
     try:
@@ -119,12 +123,14 @@ def local_model_ranker(model_uri: str) -> PredictorRanker:
     except ServiceError as exc:
         message = _with_cause(f"cannot load the model {model_uri}", exc)
         raise PredictionError(message) from exc
-    ranker = PredictorRanker(predictor, "local-model")
+    ranker = PredictorRanker(predictor, "local-model", scheme)
     ranker.description["model_uri"] = model_uri
     return ranker
 
 
-def sagemaker_ranker(endpoint_name: str, client: Any = None) -> PredictorRanker:
+def sagemaker_ranker(
+    endpoint_name: str, client: Any = None, scheme: PriorityScheme = DEFAULT_SCHEME
+) -> PredictorRanker:
     """A SageMaker endpoint; ``client`` is a sagemaker-runtime client (made here if None).
 
     The client retries once at most: this module's retry loop, with its
@@ -142,7 +148,8 @@ def sagemaker_ranker(endpoint_name: str, client: Any = None) -> PredictorRanker:
             ) from exc
         except BotoCoreError as exc:  # unknown profile, ...
             raise PredictionError(f"cannot make a sagemaker-runtime client: {exc}") from exc
-    ranker = PredictorRanker(SageMakerPredictor(endpoint_name, client), "sagemaker-endpoint")
+    predictor = SageMakerPredictor(endpoint_name, client, scheme)
+    ranker = PredictorRanker(predictor, "sagemaker-endpoint")
     ranker.description["endpoint_name"] = endpoint_name
     return ranker
 
@@ -183,7 +190,12 @@ class HttpApiRanker:
     max_batch: int | None = HTTP_MAX_BATCH
 
     def __init__(
-        self, url: str, api_key: str, timeout: float = 30.0, opener: Opener = _urlopen
+        self,
+        url: str,
+        api_key: str,
+        timeout: float = 30.0,
+        opener: Opener = _urlopen,
+        scheme: PriorityScheme = DEFAULT_SCHEME,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -193,6 +205,7 @@ class HttpApiRanker:
         self.api_key = api_key
         self.timeout = timeout
         self.opener = opener
+        self.scheme = scheme
         self.description = {"kind": "http-api", "url": self.url}
 
     def rank(self, tickets: Sequence[TicketText], k: int) -> list[Ranking]:
@@ -213,7 +226,7 @@ class HttpApiRanker:
         models = {str(p.get("model")) for p in predictions if isinstance(p, dict) and "model" in p}
         if models:
             self.description["model"] = ", ".join(sorted(models))
-        return [_api_ranking(prediction) for prediction in predictions]
+        return [_api_ranking(prediction, self.scheme) for prediction in predictions]
 
     def _post(self, data: bytes) -> Any:
         request = urllib.request.Request(  # noqa: S310 (scheme checked in __init__)
@@ -260,14 +273,14 @@ def _error_detail(exc: urllib.error.HTTPError) -> str:
         return ""
 
 
-def _api_ranking(prediction: Any) -> Ranking:
+def _api_ranking(prediction: Any, scheme: PriorityScheme) -> Ranking:
     if not isinstance(prediction, dict):
         raise PredictionError("a prediction of the API is not an object")
     try:
         ranking = prediction.get("ranking")
         if isinstance(ranking, list) and ranking:
-            return [priority_from_name(str(entry["priority"])) for entry in ranking]
-        return [priority_from_name(str(prediction["priority"]))]
+            return [scheme.from_name(str(entry["priority"])) for entry in ranking]
+        return [scheme.from_name(str(prediction["priority"]))]
     except (KeyError, TypeError, UnknownLabelError) as exc:
         raise PredictionError(
             f"unreadable prediction from the API: {str(prediction)[:200]}"

@@ -30,7 +30,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from jira_priority.labels import LABEL_PREFIX, Priority
+from jira_priority.labels import (
+    DEFAULT_SCHEME,
+    LABEL_PREFIX,
+    PRIORITIES,
+    Level,
+    PriorityScheme,
+    parse_scheme,
+)
 from jira_priority.text import MAX_TOKENS, normalise_ticket
 from training_jobs.console import fail
 from training_jobs.datasets import DatasetError, ReadStats, file_sha256, read_prepared, read_tickets
@@ -44,10 +51,10 @@ from training_jobs.eval_predictors import (
     sagemaker_ranker,
 )
 from training_jobs.metrics import (
-    CONVENTIONS,
     HEADLINE_METRICS,
     Metrics,
     compute_metrics,
+    conventions,
     majority_baseline,
     majority_ranking,
 )
@@ -66,7 +73,7 @@ UNKNOWN_PROJECT = "(unknown)"
 class LabelledTicket:
     title: str
     description: str
-    priority: Priority
+    priority: Level
     project: str = ""
 
 
@@ -146,8 +153,9 @@ def read_labelled(
     projects: Sequence[str] = (),
     limit: int | None = None,
     projects_from: Path | None = None,
+    scheme: PriorityScheme = DEFAULT_SCHEME,
 ) -> LabelledData:
-    """The labelled tickets of ``path``.
+    """The labelled tickets of ``path``, their priorities in ``scheme``.
 
     ``projects`` keeps only those projects' tickets (case-insensitive).
     ``projects_from`` (prepared files only) is the ticket file they were made
@@ -172,11 +180,14 @@ def read_labelled(
             max_tokens = _prepare_settings(path).get("max_tokens", MAX_TOKENS)
             lookup = project_lookup(projects_from, int(max_tokens))
             source["projects_from"] = str(projects_from)
-        for example in read_prepared(path):
+        for example in read_prepared(path, scheme):
             # Prepared text is already normalised; normalising it again changes nothing.
             tickets.append(
                 LabelledTicket(
-                    example.text, "", example.priority, project or lookup.get(example.text, "")
+                    example.text,
+                    "",
+                    example.level(scheme),
+                    project or lookup.get(example.text, ""),
                 )
             )
             if limit is not None and len(tickets) >= limit:
@@ -188,10 +199,10 @@ def read_labelled(
         if projects_from is not None:
             raise ValueError("--projects-from is for prepared files; a ticket file has projects")
         stats = ReadStats()
-        for ticket in read_tickets(path, stats=stats):
+        for ticket in read_tickets(path, stats=stats, scheme=scheme):
             if wanted and ticket.project.casefold() not in wanted:
                 continue
-            priority = ticket.known_priority
+            priority = ticket.level(scheme)
             if priority is None:  # read_tickets already rejects these; be explicit anyway
                 continue
             tickets.append(
@@ -339,18 +350,28 @@ class Evaluation:
 
     metrics: Metrics
     baseline: Metrics
-    majority: tuple[Priority, Priority]
+    majority: tuple[Level, Level]
+    scheme: PriorityScheme = DEFAULT_SCHEME
 
 
-def evaluate_rankings(tickets: Sequence[LabelledTicket], rankings: Sequence[Ranking]) -> Evaluation:
+def evaluate_rankings(
+    tickets: Sequence[LabelledTicket],
+    rankings: Sequence[Ranking],
+    scheme: PriorityScheme = DEFAULT_SCHEME,
+) -> Evaluation:
     y_true = [t.priority for t in tickets]
     return Evaluation(
-        compute_metrics(y_true, rankings), majority_baseline(y_true), majority_ranking(y_true)
+        compute_metrics(y_true, rankings, scheme),
+        majority_baseline(y_true, scheme),
+        majority_ranking(y_true, scheme),
+        scheme,
     )
 
 
 def per_project(
-    tickets: Sequence[LabelledTicket], rankings: Sequence[Ranking]
+    tickets: Sequence[LabelledTicket],
+    rankings: Sequence[Ranking],
+    scheme: PriorityScheme = DEFAULT_SCHEME,
 ) -> dict[str, Evaluation]:
     """One Evaluation per project (each with its own majority baseline), by project name."""
     groups: dict[str, tuple[list[LabelledTicket], list[Ranking]]] = {}
@@ -358,7 +379,7 @@ def per_project(
         group = groups.setdefault(ticket.project or UNKNOWN_PROJECT, ([], []))
         group[0].append(ticket)
         group[1].append(ranking)
-    return {name: evaluate_rankings(*groups[name]) for name in sorted(groups)}
+    return {name: evaluate_rankings(*groups[name], scheme) for name in sorted(groups)}
 
 
 def _comparison(evaluation: Evaluation) -> dict[str, dict[str, float]]:
@@ -403,7 +424,7 @@ def build_report(
             else None
         ),
         "plots": plots,
-        "conventions": CONVENTIONS,
+        "conventions": conventions(evaluation.scheme),
     }
 
 
@@ -554,26 +575,33 @@ def write_outputs(
 
 
 def build_ranker(args: argparse.Namespace) -> TicketRanker:
+    """The predictor to score with, in ``--scheme`` (a local model's own scheme.json if none)."""
+    scheme = parse_scheme(args.scheme) if args.scheme else None
     if args.model:
-        return local_model_ranker(args.model)
+        return local_model_ranker(args.model, scheme)
     if args.endpoint:
-        return sagemaker_ranker(args.endpoint)
+        return sagemaker_ranker(args.endpoint, scheme=scheme or DEFAULT_SCHEME)
     api_key = args.api_key or os.environ.get(API_KEY_VARIABLE)
     if not api_key:
         raise ValueError(f"--api-url needs --api-key or {API_KEY_VARIABLE} in the environment")
-    return HttpApiRanker(args.api_url, api_key, timeout=args.timeout)
+    return HttpApiRanker(
+        args.api_url, api_key, timeout=args.timeout, scheme=scheme or DEFAULT_SCHEME
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     try:
+        if not Path(args.input).is_file():  # before a model is loaded for nothing
+            raise DatasetError(f"{args.input}: no such file")
+        ranker = build_ranker(args)
         data = read_labelled(
             Path(args.input),
             args.input_format,
             projects=args.project or (),
             limit=args.limit,
             projects_from=Path(args.projects_from) if args.projects_from else None,
+            scheme=ranker.scheme,
         )
-        ranker = build_ranker(args)
     except (DatasetError, ValueError) as exc:
         return fail("evaluate", str(exc), 2)
     except PredictionError as exc:
@@ -592,8 +620,8 @@ def run(args: argparse.Namespace) -> int:
     except PredictionError as exc:
         print(f"\nevaluate: prediction failed: {exc}", file=sys.stderr)
         return 1
-    evaluation = evaluate_rankings(data.tickets, rankings)
-    projects = per_project(data.tickets, rankings) if args.by_project else None
+    evaluation = evaluate_rankings(data.tickets, rankings, ranker.scheme)
+    projects = per_project(data.tickets, rankings, ranker.scheme) if args.by_project else None
     title = args.title or f"{Path(args.input).name} · {ranker.description['kind']}"
     output_dir = Path(args.output_dir)
     report = write_outputs(
@@ -625,8 +653,8 @@ def _positive(value: str) -> int:
 
 def _k(value: str) -> int:
     number = int(value)
-    if not 2 <= number <= len(Priority):
-        raise argparse.ArgumentTypeError(f"must be 2..{len(Priority)} (top-2 needs two)")
+    if not 2 <= number <= len(PRIORITIES):
+        raise argparse.ArgumentTypeError(f"must be 2..{len(PRIORITIES)} (top-2 needs two)")
     return number
 
 
@@ -651,6 +679,12 @@ def register(subparsers: Any) -> None:
     target.add_argument("--endpoint", metavar="NAME", help="SageMaker endpoint name")
     target.add_argument("--api-url", metavar="URL", help="the deployed API's base URL")
     parser.add_argument("--api-key", help=f"API key for --api-url (default: ${API_KEY_VARIABLE})")
+    parser.add_argument(
+        "--scheme",
+        metavar="NAME_OR_FILE",
+        help="the priority scheme of the labels and answers: apache, jira-cloud, a scheme "
+        "file or names lowest first (default: the scheme.json beside --model, else apache)",
+    )
     parser.add_argument(
         "--output-dir",
         default=str(DEFAULT_OUTPUT_DIR),

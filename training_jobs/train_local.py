@@ -13,7 +13,9 @@ so the candidate for N epochs is a fresh run of N epochs (its learning rate
 decays to zero over those N). The best candidate is kept.
 
 Outputs in ``--output-dir``: ``model.bin``, optionally ``model.ftz``
-(quantised), and ``training.json`` (settings, data, timings, sizes and
+(quantised), ``scheme.json`` (the priority scheme the labels mean, from
+``--scheme`` or the one ``prepare`` wrote beside the training file; serving
+reads it), and ``training.json`` (settings, data, timings, sizes and
 validation metrics beside the majority-class baseline, both as
 ``training_jobs.metrics`` computes them for ``evaluate``).
 """
@@ -32,7 +34,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from jira_priority.labels import Priority, UnknownLabelError, priority_from_label
+from jira_priority.labels import (
+    DEFAULT_SCHEME,
+    SCHEME_FILE,
+    Level,
+    PriorityScheme,
+    UnknownLabelError,
+    parse_scheme,
+    read_scheme_file,
+)
 from training_jobs.console import doc_summary, fail, say
 from training_jobs.datasets import DatasetError, PreparedExample, file_sha256, read_prepared
 from training_jobs.hyperparameters import (
@@ -88,21 +98,34 @@ def fasttext_arguments(hp: BlazingTextHyperparameters, epochs: int) -> dict[str,
     }
 
 
-def predict_priorities(model: Any, texts: Sequence[str]) -> list[Priority]:
+def predict_priorities(
+    model: Any, texts: Sequence[str], scheme: PriorityScheme = DEFAULT_SCHEME
+) -> list[Level]:
     """The top priority for each (already normalised) text."""
     if not texts:
         return []
     labels, _ = model.predict(list(texts), k=1)
     try:
-        return [priority_from_label(str(ranked[0]) if len(ranked) else "") for ranked in labels]
+        return [scheme.from_label(str(ranked[0]) if len(ranked) else "") for ranked in labels]
     except UnknownLabelError as exc:
         raise TrainingError(f"the model answered an {exc}") from exc
 
 
-def validation_metrics(model: Any, validation: Sequence[PreparedExample]) -> Metrics:
+def validation_metrics(
+    model: Any, validation: Sequence[PreparedExample], scheme: PriorityScheme = DEFAULT_SCHEME
+) -> Metrics:
     """The figures of ``training_jobs.metrics`` for the model on the validation lines."""
-    predicted = predict_priorities(model, [example.text for example in validation])
-    return compute_metrics([example.priority for example in validation], [(p,) for p in predicted])
+    predicted = predict_priorities(model, [example.text for example in validation], scheme)
+    truth = [example.level(scheme) for example in validation]
+    return compute_metrics(truth, [(p,) for p in predicted], scheme)
+
+
+def training_scheme(option: str | None, train_path: Path) -> PriorityScheme:
+    """``--scheme`` if given, else the scheme.json prepare wrote beside the file, else apache."""
+    if option:
+        return parse_scheme(option)
+    beside = train_path.parent / SCHEME_FILE
+    return read_scheme_file(beside) if beside.is_file() else DEFAULT_SCHEME
 
 
 @dataclass
@@ -121,6 +144,7 @@ def train_candidates(
     seed: int,
     threads: int,
     verbose: bool,
+    scheme: PriorityScheme = DEFAULT_SCHEME,
 ) -> tuple[Candidate, list[dict[str, Any]]]:
     """Train once, or with early stopping one run per epoch count; the best run and the log."""
     fasttext = _fasttext()
@@ -147,7 +171,7 @@ def train_candidates(
         except (ValueError, RuntimeError, MemoryError) as exc:
             raise TrainingError(f"fastText could not train on {train_path}: {exc}") from exc
         seconds = time.perf_counter() - started
-        accuracy = validation_metrics(model, validation).accuracy if validation else None
+        accuracy = validation_metrics(model, validation, scheme).accuracy if validation else None
         candidate = Candidate(epochs, model, accuracy, seconds)
         shown = f"validation accuracy {accuracy:.4f}" if accuracy is not None else "no validation"
         say(f"epochs {epochs}: trained in {seconds:.1f} s, {shown}")
@@ -189,8 +213,8 @@ def measure_serving(model_path: Path, texts: Sequence[str]) -> dict[str, Any]:
 # --- the command ---------------------------------------------------------------
 
 
-def _count_lines(path: Path) -> Counter[str]:
-    return Counter(example.label for example in read_prepared(path))
+def _count_lines(path: Path, scheme: PriorityScheme) -> Counter[str]:
+    return Counter(example.label for example in read_prepared(path, scheme))
 
 
 def train(args: argparse.Namespace) -> dict[str, Any]:
@@ -203,17 +227,24 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     train_path = Path(args.train)
     validation_path = Path(args.validation) if args.validation else None
     output_dir = Path(args.output_dir)
-    train_counts = _count_lines(train_path)  # also checks every line's label
+    scheme = training_scheme(args.scheme, train_path)
+    train_counts = _count_lines(train_path, scheme)  # also checks every line's label
     if not train_counts:
         raise TrainingError(f"{train_path} has no training lines")
-    validation = list(read_prepared(validation_path)) if validation_path else []
+    validation = list(read_prepared(validation_path, scheme)) if validation_path else []
     say(
         f"training on {sum(train_counts.values())} lines of {train_path}"
         + (f", validating on {len(validation)} of {validation_path}" if validation_path else "")
     )
     started = time.perf_counter()
     best, log = train_candidates(
-        train_path, validation, hp, seed=args.seed, threads=args.threads, verbose=args.verbose
+        train_path,
+        validation,
+        hp,
+        seed=args.seed,
+        threads=args.threads,
+        verbose=args.verbose,
+        scheme=scheme,
     )
     training_seconds = time.perf_counter() - started
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -221,15 +252,16 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     partial = output_dir / "model.bin.part"
     best.model.save_model(str(partial))
     partial.replace(model_path)
-    say(f"wrote {model_path} ({model_path.stat().st_size / 1e6:.1f} MB)")
+    scheme.write(output_dir)  # the embedded backend and evaluate read the names from here
+    say(f"wrote {model_path} ({model_path.stat().st_size / 1e6:.1f} MB), {scheme.name} scheme")
 
     texts = [example.text for example in validation]
     models: dict[str, Any] = {"model.bin": measure_serving(model_path, texts)}
     evaluation: dict[str, Any] = {}
     if validation:
-        evaluation["model.bin"] = validation_metrics(best.model, validation).as_dict()
+        evaluation["model.bin"] = validation_metrics(best.model, validation, scheme).as_dict()
         evaluation["majority_baseline"] = majority_baseline(
-            [example.priority for example in validation]
+            [example.level(scheme) for example in validation], scheme
         ).as_dict()
 
     quantised_path = output_dir / "model.ftz"
@@ -253,7 +285,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         )
         models["model.ftz"] = measure_serving(quantised_path, texts)
         if validation:
-            evaluation["model.ftz"] = validation_metrics(best.model, validation).as_dict()
+            evaluation["model.ftz"] = validation_metrics(best.model, validation, scheme).as_dict()
     elif quantised_path.exists():
         quantised_path.unlink()  # an old .ftz would not match this model.bin
 
@@ -264,6 +296,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         "fasttext_arguments": fasttext_arguments(hp, best.epochs),
         "seed": args.seed,
         "threads": args.threads,
+        "scheme": scheme.as_dict(),
         "data": {
             "train": {
                 "path": str(train_path),
@@ -349,6 +382,13 @@ def register(subparsers: Any) -> None:
         "--output-dir",
         default=os.fspath(DEFAULT_OUTPUT_DIR),
         help=f"where model.bin, model.ftz and {REPORT_FILE} go (default: {DEFAULT_OUTPUT_DIR})",
+    )
+    parser.add_argument(
+        "--scheme",
+        metavar="NAME_OR_FILE",
+        help="the priority scheme the labels belong to, written beside the model as "
+        f"{SCHEME_FILE}: apache, jira-cloud, a scheme file or names lowest first (default: the "
+        f"{SCHEME_FILE} prepare wrote beside --train, else apache)",
     )
     parser.add_argument("--seed", type=int, default=42, help="fastText's random seed (default: 42)")
     parser.add_argument(

@@ -16,7 +16,7 @@ from jira_priority.labels import PRIORITIES
 MAX_K = len(PRIORITIES)
 
 
-def _adf_text(document: dict[str, Any]) -> str:
+def adf_text(document: dict[str, Any]) -> str:
     """Plain text of an Atlassian Document Format tree (Jira Cloud's rich text), in order.
 
     Walked with an explicit stack: the edge already caps JSON nesting, and this
@@ -52,7 +52,7 @@ class JiraFields(BaseModel):
 
     def description_text(self) -> str | None:
         if isinstance(self.description, dict):
-            return _adf_text(self.description)
+            return adf_text(self.description)
         return self.description
 
 
