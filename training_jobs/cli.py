@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 #: The command modules, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
+    "training_jobs.fetch",
     "training_jobs.prepare",
     "training_jobs.train_local",
     "training_jobs.classify",

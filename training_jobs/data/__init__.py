@@ -1,0 +1,1 @@
+"""Tickets in: readers, the Jira REST fetch, priority schemes, prepare."""
