@@ -172,6 +172,7 @@ def test_function_settings(cfn: dict[str, Any]) -> None:
         "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
         "PREDICTOR_BACKEND": {"Ref": "PredictorBackend"},
         "SAGEMAKER_ENDPOINT_NAME": {"Ref": "SageMakerEndpointName"},
+        "PRIORITY_SCHEME": {"Ref": "PriorityScheme"},
         "MODEL_URI": {
             "Fn::If": [
                 "UseEmbedded",
