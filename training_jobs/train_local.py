@@ -120,6 +120,37 @@ def validation_metrics(
     return compute_metrics(truth, [(p,) for p in predicted], scheme)
 
 
+#: Probability cut-offs reported for rules that act only on confident answers (Jira Automation).
+THRESHOLDS: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+
+
+def threshold_figures(
+    model: Any, validation: Sequence[PreparedExample], scheme: PriorityScheme = DEFAULT_SCHEME
+) -> list[dict[str, Any]]:
+    """For each threshold: the share of tickets whose top probability reaches it, and how
+    often that top priority is right (what a rule that sets it only then would achieve)."""
+    if not validation:
+        return []
+    labels, probabilities = model.predict([example.text for example in validation], k=1)
+    right = [
+        bool(len(ranked)) and str(ranked[0]) == example.label
+        for ranked, example in zip(labels, validation, strict=True)
+    ]
+    top = [float(p[0]) if len(p) else 0.0 for p in probabilities]
+    figures = []
+    for threshold in THRESHOLDS:
+        covered = [hit for hit, p in zip(right, top, strict=True) if p >= threshold]
+        figures.append(
+            {
+                "threshold": threshold,
+                "tickets": len(covered),
+                "coverage": len(covered) / len(validation),
+                "precision": sum(covered) / len(covered) if covered else None,
+            }
+        )
+    return figures
+
+
 def training_scheme(option: str | None, train_path: Path) -> PriorityScheme:
     """``--scheme`` if given, else the scheme.json prepare wrote beside the file, else apache."""
     if option:
@@ -263,6 +294,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         evaluation["majority_baseline"] = majority_baseline(
             [example.level(scheme) for example in validation], scheme
         ).as_dict()
+        evaluation["thresholds"] = threshold_figures(best.model, validation, scheme)
 
     quantised_path = output_dir / "model.ftz"
     if args.quantize:
@@ -342,6 +374,12 @@ def _print_summary(report: dict[str, Any], output_dir: Path) -> None:
                 print(
                     f"  validation {name}: accuracy {m['accuracy']:.4f}, "
                     f"macro-F1 {m['macro_f1']:.4f}"
+                )
+        for row in evaluation.get("thresholds", []):
+            if row["precision"] is not None:
+                print(
+                    f"  top probability >= {row['threshold']}: {row['coverage']:.1%} of tickets, "
+                    f"right {row['precision']:.1%} of the time"
                 )
     print(f"  report: {output_dir / REPORT_FILE}")
 
