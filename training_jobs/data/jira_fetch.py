@@ -425,7 +425,8 @@ def fetch_issues(
                     skipped += 1  # a page shifted by issues created meanwhile
                     continue
                 seen.add(record["key"])
-                out.write(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
+                # ASCII-escaped: a raw U+2028 in a summary would split the line for many readers
+                out.write(json.dumps(record).encode("ascii") + b"\n")
                 state.issues += 1
             out.flush()
             os.fsync(out.fileno())
