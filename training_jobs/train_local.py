@@ -132,20 +132,25 @@ def threshold_figures(
     if not validation:
         return []
     labels, probabilities = model.predict([example.text for example in validation], k=1)
-    right = [
-        bool(len(ranked)) and str(ranked[0]) == example.label
-        for ranked, example in zip(labels, validation, strict=True)
-    ]
+    predicted = [str(ranked[0]) if len(ranked) else "" for ranked in labels]
+    right = [label == example.label for label, example in zip(predicted, validation, strict=True)]
     top = [float(p[0]) if len(p) else 0.0 for p in probabilities]
     figures = []
     for threshold in THRESHOLDS:
-        covered = [hit for hit, p in zip(right, top, strict=True) if p >= threshold]
+        covered = [i for i, p in enumerate(top) if p >= threshold]
+        by_priority: dict[str, dict[str, Any]] = {}
+        for level in scheme.priorities:
+            mine = [i for i in covered if predicted[i] == level.label]
+            if mine:
+                hits = sum(right[i] for i in mine)
+                by_priority[level.value] = {"tickets": len(mine), "precision": hits / len(mine)}
         figures.append(
             {
                 "threshold": threshold,
                 "tickets": len(covered),
                 "coverage": len(covered) / len(validation),
-                "precision": sum(covered) / len(covered) if covered else None,
+                "precision": sum(right[i] for i in covered) / len(covered) if covered else None,
+                "by_priority": by_priority,
             }
         )
     return figures

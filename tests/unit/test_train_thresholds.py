@@ -29,10 +29,17 @@ def test_coverage_and_precision_by_hand() -> None:
     figures = {row["threshold"]: row for row in threshold_figures(model, validation)}
 
     assert tuple(figures) == THRESHOLDS
-    assert figures[0.5] == {"threshold": 0.5, "tickets": 3, "coverage": 0.75,
-                            "precision": pytest.approx(2 / 3)}  # fmt: skip
-    assert figures[0.7] == {"threshold": 0.7, "tickets": 2, "coverage": 0.5, "precision": 0.5}
-    assert figures[0.95] == {"threshold": 0.95, "tickets": 1, "coverage": 0.25, "precision": 1.0}
+    assert figures[0.5] == {
+        "threshold": 0.5, "tickets": 3, "coverage": 0.75, "precision": pytest.approx(2 / 3),
+        "by_priority": {"Minor": {"tickets": 1, "precision": 1.0},
+                        "Major": {"tickets": 2, "precision": 0.5}},
+    }  # fmt: skip
+    assert figures[0.7]["tickets"] == 2
+    assert figures[0.7]["precision"] == 0.5
+    assert figures[0.95] == {
+        "threshold": 0.95, "tickets": 1, "coverage": 0.25, "precision": 1.0,
+        "by_priority": {"Major": {"tickets": 1, "precision": 1.0}},
+    }  # fmt: skip
 
 
 def test_no_ticket_above_a_threshold_has_no_precision() -> None:
@@ -40,4 +47,6 @@ def test_no_ticket_above_a_threshold_has_no_precision() -> None:
 
     figures = threshold_figures(model, [PreparedExample("__label__4", "words", 1)])
 
-    assert figures[-1] == {"threshold": 0.95, "tickets": 0, "coverage": 0.0, "precision": None}
+    assert figures[-1] == {
+        "threshold": 0.95, "tickets": 0, "coverage": 0.0, "precision": None, "by_priority": {}
+    }  # fmt: skip
