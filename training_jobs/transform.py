@@ -22,7 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jira_priority.labels import UnknownLabelError, priority_from_label
+from jira_priority.labels import (
+    DEFAULT_SCHEME,
+    PriorityScheme,
+    SchemeError,
+    UnknownLabelError,
+    parse_scheme,
+)
 from jira_priority.text import normalise_ticket
 from training_jobs.aws import (
     ApiCall,
@@ -97,13 +103,13 @@ def batch_input(tickets: Sequence[Ticket], k: int) -> bytes:
 class Ranked:
     label: str
     probability: float
-
-    @property
-    def priority(self) -> str:
-        return priority_from_label(self.label).value
+    #: The label's name in the model's priority scheme.
+    priority: str
 
 
-def parse_batch_output(data: bytes, expected: int) -> list[list[Ranked]]:
+def parse_batch_output(
+    data: bytes, expected: int, scheme: PriorityScheme = DEFAULT_SCHEME
+) -> list[list[Ranked]]:
     """The job's output lines as rankings; ToolError if they do not match the input."""
     lines = [line for line in data.decode("utf-8").splitlines() if line.strip()]
     if len(lines) != expected:
@@ -117,9 +123,10 @@ def parse_batch_output(data: bytes, expected: int) -> list[list[Ranked]]:
                 raise TypeError("label and prob must be non-empty lists")
             if len(labels) != len(probs):
                 raise TypeError("label and prob differ in length")
-            ranking = [Ranked(str(lab), float(p)) for lab, p in zip(labels, probs, strict=True)]
-            for ranked in ranking:
-                priority_from_label(ranked.label)
+            ranking = [
+                Ranked(str(lab), float(p), scheme.from_label(str(lab)).value)
+                for lab, p in zip(labels, probs, strict=True)
+            ]
         except (ValueError, KeyError, TypeError, UnknownLabelError) as error:
             raise ToolError(
                 f"output line {number} is not a BlazingText prediction: {error}"
@@ -231,12 +238,17 @@ def start(
 
 
 def collect(
-    sagemaker: SageMakerClient, s3: S3Client, job_name: str, tickets: Sequence[Ticket], output: Path
+    sagemaker: SageMakerClient,
+    s3: S3Client,
+    job_name: str,
+    tickets: Sequence[Ticket],
+    output: Path,
+    scheme: PriorityScheme = DEFAULT_SCHEME,
 ) -> None:
     description = describe_completed(sagemaker, Kind.TRANSFORM_JOB, job_name)
     bucket, key = output_location(description)
     data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    rankings = parse_batch_output(data, expected=len(tickets))
+    rankings = parse_batch_output(data, expected=len(tickets), scheme=scheme)
     write_predictions(output, tickets, rankings)
     say(f"wrote {len(rankings)} prediction(s) to {output}")
 
@@ -248,12 +260,16 @@ def handle(args: argparse.Namespace) -> int:
     if output.exists() and not args.force:
         raise ToolError(f"{output} exists; pass --force to overwrite it")
     tickets = read_input_tickets(Path(args.input))
+    try:
+        scheme = parse_scheme(args.scheme)
+    except SchemeError as error:
+        raise ToolError(str(error)) from None
 
     if args.collect:
         if args.dry_run:
             raise ToolError("--collect only reads; it has nothing to dry-run")
         aws = Aws(region)
-        collect(aws.sagemaker, aws.s3, args.collect, tickets, output)
+        collect(aws.sagemaker, aws.s3, args.collect, tickets, output, scheme)
         print(output)
         return 0
 
@@ -281,7 +297,7 @@ def handle(args: argparse.Namespace) -> int:
         print(job.name)
         return 0
     wait_as_asked(aws.sagemaker, Kind.TRANSFORM_JOB, job.name, args)
-    collect(aws.sagemaker, aws.s3, job.name, tickets, output)
+    collect(aws.sagemaker, aws.s3, job.name, tickets, output, scheme)
     print(output)
     return 0
 
@@ -302,6 +318,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--output", required=True, help="CSV to write the predictions to")
     parser.add_argument("--force", action="store_true", help="overwrite --output if it exists")
+    parser.add_argument(
+        "--scheme",
+        default=DEFAULT_SCHEME.name,
+        metavar="NAME_OR_FILE",
+        help="the model's priority scheme, for the names in the CSV: apache, jira-cloud, a "
+        "scheme file or names lowest first (default: apache)",
+    )
     parser.add_argument(
         "--model-name",
         type=resource_name,
