@@ -50,6 +50,7 @@ DEFAULT_PAGE_SIZE = 100
 STATE_SUFFIX = ".fetch-state.json"
 #: Answers worth another attempt: throttled (after Retry-After) and server-side failures.
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
+RESUME_HINT = "run the same command later to resume"
 CLOUD_SEARCH = "/rest/api/3/search/jql"
 DATA_CENTER_SEARCH = "/rest/api/2/search"
 #: Credentials come from these variables (or a prompt), never from an option.
@@ -308,13 +309,13 @@ class JiraSearch:
         try:
             response = self.session.get(url, params=params, timeout=self.request.timeout)
         except requests.exceptions.RetryError as exc:
-            raise FetchError(
-                f"{url}: still failing after retries ({exc.__class__.__name__})"
-            ) from exc
+            raise FetchError(f"{url}: still failing after retries; {RESUME_HINT}") from exc
         except requests.exceptions.Timeout as exc:
-            raise FetchError(f"{url}: no answer within {self.request.timeout:g} s") from exc
+            raise FetchError(
+                f"{url}: no answer within {self.request.timeout:g} s; {RESUME_HINT}"
+            ) from exc
         except requests.exceptions.ConnectionError as exc:
-            raise FetchError(f"cannot reach {self.site} after retries") from exc
+            raise FetchError(f"cannot reach {self.site} after retries; {RESUME_HINT}") from exc
         except requests.exceptions.RequestException as exc:
             raise FetchError(f"{url}: {exc.__class__.__name__}") from exc
         status = response.status_code
@@ -331,7 +332,7 @@ class JiraSearch:
         if status in RETRIED_STATUSES:
             raise FetchError(
                 f"{url} answered HTTP {status}{_jira_errors(response)} on every attempt; "
-                "run the same command later to resume"
+                f"{RESUME_HINT}"
             )
         if status >= 400:
             raise FetchError(f"{url} answered HTTP {status}{_jira_errors(response)}")
