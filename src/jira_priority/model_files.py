@@ -10,27 +10,17 @@ target directory (no member path is ever used as a path).
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import tarfile
 from pathlib import Path, PurePosixPath
 
-from jira_priority.labels import (
-    DEFAULT_SCHEME,
-    SCHEME_FILE,
-    PriorityScheme,
-    SchemeError,
-    read_scheme_file,
-)
+from jira_priority.labels import DEFAULT_SCHEME, SCHEME_FILE, PriorityScheme, scheme_from_dict
 
 #: Model file names, preferred first: BlazingText writes model.bin; a
 #: quantised model is model.ftz.
 MODEL_FILE_NAMES: tuple[str, ...] = ("model.bin", "model.ftz")
 MODEL_SUFFIXES: tuple[str, ...] = (".bin", ".ftz")
-#: Small files that travel beside the model (and inside its archive): extracted
-#: with it, under these fixed names, and read by their own loaders.
-SIDECAR_FILES: tuple[str, ...] = (SCHEME_FILE,)
-#: A sidecar is a few kB; anything larger in an archive is not ours.
-MAX_SIDECAR_BYTES = 1 << 20
 
 
 class ModelFileError(Exception):
@@ -83,43 +73,9 @@ def extract_model(archive: Path, target_dir: Path) -> Path:
             with source, partial.open("wb") as out:
                 shutil.copyfileobj(source, out, length=1 << 20)
             partial.replace(target)
-            _extract_sidecars(tar, members, target_dir)
             return target
     except (tarfile.TarError, EOFError) as exc:
         raise ModelFileError(f"archive {archive.name} is not a readable tar file") from exc
-
-
-def _extract_sidecars(
-    tar: tarfile.TarFile, members: dict[str, tarfile.TarInfo], target_dir: Path
-) -> None:
-    """Extract each SIDECAR_FILES member (by base name) beside the model; drop stale ones."""
-    by_name = {PurePosixPath(name).name: member for name, member in members.items()}
-    for name in SIDECAR_FILES:
-        target = target_dir / name
-        member = by_name.get(name)
-        if member is None or member.size > MAX_SIDECAR_BYTES:
-            target.unlink(missing_ok=True)  # an earlier archive's file would not match
-            continue
-        source = tar.extractfile(member)
-        if source is None:
-            continue
-        with source:
-            target.write_bytes(source.read(MAX_SIDECAR_BYTES))
-
-
-def read_model_scheme(model_path: Path, default: PriorityScheme = DEFAULT_SCHEME) -> PriorityScheme:
-    """The priority scheme in ``scheme.json`` beside a model file, or ``default`` if none.
-
-    Raises ModelFileError for a scheme file that is there but unusable: serving
-    with the wrong names would be worse than not serving.
-    """
-    path = model_path.parent / SCHEME_FILE
-    if not path.is_file():
-        return default
-    try:
-        return read_scheme_file(path)
-    except SchemeError as exc:
-        raise ModelFileError(f"{SCHEME_FILE} beside {model_path.name}: {exc}") from exc
 
 
 def locate_model(path: Path, extract_dir: Path) -> Path:
@@ -138,6 +94,41 @@ def locate_model(path: Path, extract_dir: Path) -> Path:
     return path
 
 
+def read_sidecar(source: Path, name: str, max_bytes: int) -> bytes | None:
+    """The file ``name`` that travels with the model in ``source``, or None if there is none.
+
+    Sidecars (post-processing, priority scheme) sit beside model.bin: in the same
+    directory as a model file, in a model directory, or as members of the
+    model.tar.gz (matched by base name, read to memory, never extracted to a path).
+    A sidecar larger than ``max_bytes`` is a ModelFileError.
+    """
+    if source.is_dir():
+        return _read_bounded(source / name, max_bytes)
+    if is_tar_archive(source):
+        try:
+            with tarfile.open(source, "r:*") as tar:
+                for member in tar.getmembers():
+                    if member.isfile() and PurePosixPath(member.name).name == name:
+                        if member.size > max_bytes:
+                            raise ModelFileError(f"{name} in {source.name} is too large")
+                        handle = tar.extractfile(member)
+                        return handle.read(max_bytes + 1) if handle is not None else None
+        except (tarfile.TarError, EOFError) as exc:
+            raise ModelFileError(f"archive {source.name} is not a readable tar file") from exc
+        return None
+    return _read_bounded(source.parent / name, max_bytes)
+
+
+def _read_bounded(path: Path, max_bytes: int) -> bytes | None:
+    if not path.is_file():
+        return None
+    with path.open("rb") as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ModelFileError(f"{path.name} is too large")
+    return data
+
+
 def file_digest(path: Path) -> str:
     """SHA-256 of a file, hex."""
     digest = hashlib.sha256()
@@ -145,3 +136,23 @@ def file_digest(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+#: A scheme.json is a few hundred bytes; a larger one is not ours.
+MAX_SCHEME_BYTES = 64 * 1024
+
+
+def read_model_scheme(source: Path, default: PriorityScheme = DEFAULT_SCHEME) -> PriorityScheme:
+    """The priority scheme that travels with the model in ``source``, or ``default`` if none.
+
+    ``source`` is what ``read_sidecar`` accepts (a model file, its directory or
+    its model.tar.gz). A scheme.json that is there but unusable is a
+    ModelFileError: serving with the wrong names would be worse than not serving.
+    """
+    raw = read_sidecar(source, SCHEME_FILE, MAX_SCHEME_BYTES)
+    if raw is None:
+        return default
+    try:
+        return scheme_from_dict(json.loads(raw), SCHEME_FILE)
+    except (ValueError, UnicodeDecodeError) as exc:  # SchemeError and bad JSON alike
+        raise ModelFileError(f"{SCHEME_FILE} of {source.name}: {exc}") from exc

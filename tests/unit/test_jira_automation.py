@@ -8,6 +8,7 @@ with smart values and reads ``{{webhookResponse.body.priority}}``,
 from __future__ import annotations
 
 import json
+import tarfile
 from collections.abc import Iterator
 from http import HTTPStatus
 from pathlib import Path
@@ -18,9 +19,11 @@ import pytest
 from moto import mock_aws
 
 from jira_priority import app as handler
+from jira_priority.classifier import PriorityClassifier
 from jira_priority.labels import JIRA_CLOUD, Priority
 from jira_priority.predictors.embedded import EmbeddedPredictor
 from jira_priority.predictors.sagemaker import SageMakerPredictor
+from jira_priority.schemas import Ticket
 from tests.conftest import TEST_ENDPOINT, load_event
 from tests.fixtures_model import PROBES, synthetic_lines, train_tiny_model
 from tests.unit.test_events import queue_endpoint_answers
@@ -112,3 +115,22 @@ def test_an_embedded_jira_cloud_model_answers_in_its_schemes_names(
     assert body["priority"] == "Highest"
     assert body["label"] == "__label__5"
     assert [entry["priority"] for entry in body["ranking"]][:1] == ["Highest"]
+
+
+@mock_aws
+def test_a_jira_cloud_model_archive_from_s3_answers_in_its_names(tmp_path: Path) -> None:
+    lines = [f"__label__{int(line[9]) - 1}{line[10:]}" for line in synthetic_lines(40)]
+    model = train_tiny_model(tmp_path, lines)
+    archive = tmp_path / "model.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(model, arcname="model.bin")
+        tar.add(JIRA_CLOUD.write(tmp_path), arcname="scheme.json")
+    client = boto3.client("s3", region_name="us-east-1")
+    client.create_bucket(Bucket="models")
+    client.put_object(Bucket="models", Key="acme/model.tar.gz", Body=archive.read_bytes())
+    predictor = EmbeddedPredictor("s3://models/acme/model.tar.gz", s3_client=client)
+    classifier = PriorityClassifier(predictor, max_batch_size=1)
+
+    (prediction,) = classifier.classify([Ticket(text=PROBES[Priority.CRITICAL])], k=2)
+
+    assert (prediction.priority, prediction.label) == ("High", "__label__4")

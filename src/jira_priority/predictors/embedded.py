@@ -175,8 +175,10 @@ class EmbeddedPredictor:
                     retry_after=math.ceil(RETRY_LOAD_AFTER_SECONDS - waited)
                 )
             try:
-                path = self._local_model_file()
-                scheme = read_model_scheme(path, self._default_scheme)
+                cache = MODEL_CACHE_DIR / hashlib.sha256(self._model_uri.encode()).hexdigest()[:16]
+                source = self._local_source(cache)
+                path = locate_model(source, cache / "extracted")
+                scheme = read_model_scheme(source, self._default_scheme)
                 model = _import_fasttext().load_model(str(path))
                 digest = file_digest(path)
             except (ModelFileError, ImportError, ValueError, RuntimeError, OSError) as exc:
@@ -188,11 +190,10 @@ class EmbeddedPredictor:
             self._failed_at = None
             return model
 
-    def _local_model_file(self) -> Path:
-        """The model file on local disk, downloading and extracting it as needed."""
-        cache = MODEL_CACHE_DIR / hashlib.sha256(self._model_uri.encode()).hexdigest()[:16]
+    def _local_source(self, cache: Path) -> Path:
+        """The model artifact (file, directory or archive) on local disk, downloaded if need be."""
         if not self._is_s3:
-            return locate_model(Path(self._model_uri).expanduser(), cache / "extracted")
+            return Path(self._model_uri).expanduser()
         bucket, key = _split_s3_uri(self._model_uri)
         cache.mkdir(parents=True, exist_ok=True)
         download = cache / "download"
@@ -201,4 +202,4 @@ class EmbeddedPredictor:
             client.download_file(bucket, key, str(download))
         except (ClientError, BotoCoreError) as exc:
             raise ModelFileError(f"cannot download {self._model_uri}: {exc}") from exc
-        return locate_model(download, cache / "extracted")
+        return download

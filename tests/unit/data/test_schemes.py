@@ -132,7 +132,7 @@ def test_a_broken_scheme_json_stops_the_model_from_loading(tmp_path: Path) -> No
     model.write_bytes(b"x")
     (tmp_path / SCHEME_FILE).write_text('{"priorities": ["Only"]}')
 
-    with pytest.raises(ModelFileError, match=r"scheme\.json"):
+    with pytest.raises(ModelFileError, match=r"scheme\.json of model\.bin: .*2 to 20"):
         read_model_scheme(model)
 
 
@@ -151,17 +151,20 @@ def test_the_scheme_travels_inside_a_model_archive(tmp_path: Path) -> None:
     model = locate_model(archive, tmp_path / "extracted")
 
     assert model == tmp_path / "extracted" / "model.bin"
-    assert read_model_scheme(model).names == JIRA_CLOUD.names
+    assert read_model_scheme(archive).names == JIRA_CLOUD.names
 
 
-def test_an_archive_without_a_scheme_drops_a_stale_one(tmp_path: Path) -> None:
-    extracted = tmp_path / "extracted"
-    extracted.mkdir()
-    JIRA_CLOUD.write(extracted)  # left by an earlier archive
+def test_an_archive_without_a_scheme_is_apache_whatever_lies_beside_it(tmp_path: Path) -> None:
+    JIRA_CLOUD.write(tmp_path)  # beside the archive, not in it: not this model's
     archive = tmp_path / "model.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
         add_member(tar, "model.bin", b"model bytes")
 
-    model = locate_model(archive, extracted)
+    assert read_model_scheme(archive) is APACHE
 
-    assert read_model_scheme(model) is APACHE
+
+def test_a_model_directory_holds_its_scheme(tmp_path: Path) -> None:
+    (tmp_path / "model.bin").write_bytes(b"x")
+    JIRA_CLOUD.write(tmp_path)
+
+    assert read_model_scheme(tmp_path).names == JIRA_CLOUD.names
