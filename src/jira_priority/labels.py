@@ -239,19 +239,21 @@ def read_scheme_file(path: Path) -> PriorityScheme:
     return scheme_from_dict(data, str(path))
 
 
-def parse_scheme(value: str) -> PriorityScheme:
-    """A built-in scheme's name, a scheme file, or names lowest first (``"Low,High,Urgent"``)."""
+def parse_scheme(value: str, files: bool = True) -> PriorityScheme:
+    """A built-in scheme's name, names lowest first (``"Low,High,Urgent"``), or (with
+    ``files``) a scheme file."""
     text = value.strip()
     if text.casefold() in BUILT_IN_SCHEMES:
         return BUILT_IN_SCHEMES[text.casefold()]
     path = Path(text).expanduser()
-    if path.suffix.casefold() == ".json" or path.is_file():
+    if files and (path.suffix.casefold() == ".json" or path.is_file()):
         return read_scheme_file(path)
     if "," in text:
         return custom_scheme("custom", text.split(","))
     raise SchemeError(
-        f"{value!r} is not a built-in scheme ({', '.join(BUILT_IN_SCHEMES)}), a scheme file, "
-        "or a comma-separated list of names lowest first"
+        f"{value!r} is not a built-in scheme ({', '.join(BUILT_IN_SCHEMES)})"
+        + (", a scheme file," if files else "")
+        + " or a comma-separated list of names lowest first"
     )
 
 

@@ -64,10 +64,8 @@ class Settings(BaseSettings):
     @field_validator("priority_scheme")
     @classmethod
     def _known_scheme(cls, value: str) -> str:
-        if value.strip().endswith(".json"):
-            raise ValueError("give a built-in scheme's name or the names, not a file")
         try:
-            parse_scheme(value)
+            parse_scheme(value, files=False)  # the function reads no scheme file
         except SchemeError as exc:
             raise ValueError(str(exc)) from None
         return value
@@ -75,7 +73,7 @@ class Settings(BaseSettings):
     @property
     def scheme(self) -> PriorityScheme:
         """PRIORITY_SCHEME as a scheme (checked when the settings were read)."""
-        return parse_scheme(self.priority_scheme)
+        return parse_scheme(self.priority_scheme, files=False)
 
     @field_validator("log_level", mode="before")
     @classmethod

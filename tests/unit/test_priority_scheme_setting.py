@@ -40,7 +40,7 @@ def test_a_sites_names_lowest_first(monkeypatch: pytest.MonkeyPatch) -> None:
     [
         ("jira", "not a built-in scheme"),
         ("Low,low", "occurs twice"),
-        ("/opt/scheme.json", "not a file"),
+        ("/opt/scheme.json", r"not a built-in scheme \(apache, jira-cloud\) or a comma"),
     ],
 )
 def test_a_bad_scheme_stops_the_start_up(
