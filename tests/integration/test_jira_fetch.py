@@ -277,3 +277,23 @@ def test_the_command_without_credentials_fails_before_any_request(
     assert "set JIRA_EMAIL and JIRA_API_TOKEN" in done.stderr
     assert jira.requests == []
     assert time.monotonic() - started < 30  # no prompt waited: stdin is not a terminal
+
+
+def test_a_refused_jql_shows_jiras_own_message_and_is_not_retried(
+    jira: FakeJira, tmp_path: Path
+) -> None:
+    jira.script = [(400, {})]
+
+    with pytest.raises(FetchError, match=r"answered HTTP 400: scripted 400$"):
+        fetch_issues(request(jira, tmp_path, CLOUD), fast_session())
+    assert len(jira.requests) == 1
+
+
+def test_a_site_that_is_not_a_url_is_refused_before_any_request(
+    jira: FakeJira, tmp_path: Path
+) -> None:
+    fetch = FetchRequest("acme.atlassian.net", JQL, tmp_path / "x.jsonl", CLOUD)
+
+    with pytest.raises(FetchError, match="--site must be the site's http"):
+        fetch_issues(fetch, fast_session())
+    assert jira.requests == []
