@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = REPO_ROOT / "events"
@@ -33,6 +35,18 @@ os.environ.update(
 )
 for variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"):
     os.environ.pop(variable, None)
+
+
+# Property-based tests: CI runs a few hundred examples per property (a few thousand
+# in all, well under a minute); HYPOTHESIS_SOAK=1 runs a long soak instead.
+# Timings are asserted by the tests themselves, so hypothesis' own deadline is off.
+hypothesis_settings.register_profile(
+    "ci", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.register_profile(
+    "soak", max_examples=20_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("soak" if os.environ.get("HYPOTHESIS_SOAK") == "1" else "ci")
 
 
 def load_event(name: str) -> dict[str, Any]:

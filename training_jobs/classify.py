@@ -26,19 +26,19 @@ def _ticket_text(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace) -> int:
     # Imported here: the other commands do not need pydantic models or a model file.
     from jira_priority.classifier import PriorityClassifier
-    from jira_priority.errors import ServiceError, UpstreamUnavailableError
-    from jira_priority.predictors.embedded import EmbeddedPredictor
+    from jira_priority.errors import ServiceError
+    from jira_priority.predictors.embedded import EmbeddedPredictor, ModelLoadError
     from jira_priority.schemas import Ticket
 
     title = _ticket_text(args)
     try:
         predictor = EmbeddedPredictor(args.model)
+        predictor.load()
         classifier = PriorityClassifier(predictor, max_batch_size=1)
         ticket = Ticket(title=title, description=args.description)
         prediction = classifier.classify([ticket], args.k)[0]
-    except UpstreamUnavailableError as exc:
-        reason = exc.__cause__ if exc.__cause__ is not None else exc.public_message
-        return fail("classify", f"cannot load the model {args.model}: {reason}")
+    except ModelLoadError as exc:
+        return fail("classify", str(exc))
     except ServiceError as exc:
         return fail("classify", exc.public_message)
     if args.json:

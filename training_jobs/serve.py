@@ -390,13 +390,13 @@ def load_handler(model_uri: str) -> tuple[Handler, Any]:
         app = importlib.import_module("jira_priority.app")
     except ServiceError as exc:
         raise RuntimeError(exc.public_message) from exc
+    from jira_priority.predictors.embedded import ModelLoadError
+
     predictor = app.classifier.predictor
     try:
-        predictor.predict(["warm up"], 1)
-    except ServiceError as exc:
-        cause = exc.__cause__
-        reason = f"{cause}" if cause is not None else exc.public_message
-        raise RuntimeError(f"cannot load the model {model_uri}: {reason}") from exc
+        predictor.load()  # checks and verifies the model: a damaged one is one line, exit 1
+    except ModelLoadError as exc:
+        raise RuntimeError(str(exc)) from exc
     handler: Handler = app.lambda_handler
     return handler, predictor
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import sys
 from typing import Any
 
 from jira_priority.errors import (
@@ -65,16 +66,56 @@ def _media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
-def prepare_event(event: dict[str, Any], max_body_bytes: int) -> dict[str, Any]:
-    """The event to route: body size and media type checked, text/plain made JSON.
+#: Fields of a REST API proxy event the resolver reads, and the types it expects.
+_STRING = (str,)
+_MAP = (dict,)
+_PROXY_FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {  # name: (types, required)
+    "httpMethod": (_STRING, True),
+    "path": (_STRING, True),
+    "requestContext": (_MAP, True),
+    "resource": (_STRING, False),
+    "headers": (_MAP, False),
+    "multiValueHeaders": (_MAP, False),
+    "queryStringParameters": (_MAP, False),
+    "multiValueQueryStringParameters": (_MAP, False),
+    "pathParameters": (_MAP, False),
+    "stageVariables": (_MAP, False),
+    "isBase64Encoded": ((bool,), False),
+}
+_NOT_A_PROXY_EVENT = "The function was invoked without an API Gateway proxy event."
+
+
+def _check_proxy_event(event: Any) -> dict[str, Any]:
+    """``event`` if it has the shape of a REST API proxy event, else InvalidRequestError.
+
+    A direct invocation can pass any JSON value; the resolver and powertools'
+    event classes assume API Gateway's types and would fail with a stack trace.
+    """
+    if not isinstance(event, dict):
+        raise InvalidRequestError(_NOT_A_PROXY_EVENT)
+    for name, (types, required) in _PROXY_FIELDS.items():
+        value = event.get(name)
+        if (value is None and required) or (value is not None and not isinstance(value, types)):
+            raise InvalidRequestError(_NOT_A_PROXY_EVENT)
+    single = ("headers", "queryStringParameters")
+    multi = ("multiValueHeaders", "multiValueQueryStringParameters")
+    for name in single:
+        if not all(isinstance(v, str) for v in (event.get(name) or {}).values()):
+            raise InvalidRequestError(f"The proxy event's {name} are not all strings.")
+    for name in multi:
+        for values in (event.get(name) or {}).values():
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                raise InvalidRequestError(f"The proxy event's {name} are not lists of strings.")
+    return event
+
+
+def prepare_event(invocation: Any, max_body_bytes: int) -> dict[str, Any]:
+    """The event to route: its shape, body size and media type checked, text/plain made JSON.
 
     Raises PayloadTooLargeError, UnsupportedMediaTypeError or InvalidRequestError.
     Requests without a body (GET /health) pass through unchanged.
     """
-    if not isinstance(event.get("httpMethod"), str) or not isinstance(
-        event.get("requestContext"), dict
-    ):
-        raise InvalidRequestError("The function was invoked without an API Gateway proxy event.")
+    event = _check_proxy_event(invocation)
     body = event.get("body")
     if body is None or event["httpMethod"] in {"GET", "HEAD", "OPTIONS"}:
         return event
@@ -111,13 +152,22 @@ def _with_json_content_type(headers: dict[str, Any] | None, value: Any) -> dict[
 
 
 def _check_nesting(text: str) -> None:
-    """Refuse JSON nested deeper than MAX_JSON_DEPTH; leave other faults to validation."""
+    """Refuse JSON nested too deep or with overlong integers; leave other faults to validation.
+
+    Python refuses to convert an integer of more than sys.get_int_max_str_digits()
+    digits (4,300 by default) with a plain ValueError, which validation would not
+    turn into a 400; it is caught here, before validation parses the body again.
+    """
     try:
         depth = _depth(json.loads(text))
     except RecursionError:
         depth = MAX_JSON_DEPTH + 1
-    except ValueError:
+    except json.JSONDecodeError:
         return  # not JSON: validation reports it, with the same 400 as always
+    except ValueError as exc:
+        raise InvalidRequestError(
+            f"a number in the body has more than {sys.get_int_max_str_digits()} digits"
+        ) from exc
     if depth > MAX_JSON_DEPTH:
         raise InvalidRequestError(f"the body is nested more than {MAX_JSON_DEPTH} levels deep")
 

@@ -4,16 +4,20 @@ A model arrives as ``model.bin`` / ``model.ftz``, as a directory holding one,
 or as the ``model.tar.gz`` a SageMaker training job writes (BlazingText puts
 ``model.bin`` and ``model.vec`` in it). Only the model member is extracted,
 to a file name chosen here, so a hostile archive cannot write outside the
-target directory (no member path is ever used as a path).
+target directory (no member path is ever used as a path), never through a
+symlink, and never more than a sane model size or the free space allows: a
+4.7 MB archive can hold a 1 GiB member.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import tarfile
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from jira_priority.labels import DEFAULT_SCHEME, SCHEME_FILE, PriorityScheme, scheme_from_dict
 
@@ -21,6 +25,12 @@ from jira_priority.labels import DEFAULT_SCHEME, SCHEME_FILE, PriorityScheme, sc
 #: quantised model is model.ftz.
 MODEL_FILE_NAMES: tuple[str, ...] = ("model.bin", "model.ftz")
 MODEL_SUFFIXES: tuple[str, ...] = (".bin", ".ftz")
+#: The largest model extracted at all. BlazingText's default settings make an
+#: 800 MB model.bin; a Lambda function has at most 10 GiB of memory and of /tmp.
+MAX_MODEL_BYTES = 4 << 30
+#: Free space left untouched when extracting, for everything else in /tmp.
+EXTRACTION_RESERVE_BYTES = 64 << 20
+_COPY_CHUNK = 1 << 20
 
 
 class ModelFileError(Exception):
@@ -49,13 +59,16 @@ def _pick(names: list[str], describe: str) -> str:
     raise ModelFileError(f"{describe} holds several model files: {', '.join(sorted(candidates))}")
 
 
-def extract_model(archive: Path, target_dir: Path) -> Path:
+def extract_model(archive: Path, target_dir: Path, max_bytes: int = MAX_MODEL_BYTES) -> Path:
     """Extract the model member of a tar archive into ``target_dir``; return its path.
 
     Only regular-file members count; links, devices and directories are
     ignored. The output name is the member's base name checked against
     MODEL_SUFFIXES, never its path, so ``../`` or absolute members cannot
-    escape ``target_dir``.
+    escape ``target_dir``. A member larger than ``max_bytes`` or than the free
+    space (less EXTRACTION_RESERVE_BYTES) is refused before a byte is written,
+    the output is opened without following symlinks, and a failed extraction
+    leaves nothing behind.
     """
     try:
         with tarfile.open(archive, "r:*") as tar:
@@ -64,18 +77,61 @@ def extract_model(archive: Path, target_dir: Path) -> Path:
             suffix = PurePosixPath(chosen.name).suffix
             if suffix not in MODEL_SUFFIXES:
                 raise ModelFileError(f"archive {archive.name}: {chosen.name} is not a model file")
-            target_dir.mkdir(parents=True, exist_ok=True)
-            target = target_dir / f"model{suffix}"
+            target_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            limit = _extraction_limit(archive, chosen.size, target_dir, max_bytes)
             source = tar.extractfile(chosen)
             if source is None:
                 raise ModelFileError(f"archive {archive.name}: {chosen.name} cannot be read")
+            target = target_dir / f"model{suffix}"
             partial = target.with_suffix(suffix + ".part")
-            with source, partial.open("wb") as out:
-                shutil.copyfileobj(source, out, length=1 << 20)
+            with source:
+                _write_new_file(partial, source, limit, archive.name)
             partial.replace(target)
             return target
     except (tarfile.TarError, EOFError) as exc:
         raise ModelFileError(f"archive {archive.name} is not a readable tar file") from exc
+
+
+def _extraction_limit(archive: Path, size: int, target_dir: Path, max_bytes: int) -> int:
+    """The bytes the member may take: its size, if the model bound and the free space allow."""
+    if size > max_bytes:
+        raise ModelFileError(
+            f"archive {archive.name}: the model is {size} bytes, larger than the "
+            f"{max_bytes}-byte bound for a model"
+        )
+    free = shutil.disk_usage(target_dir).free - EXTRACTION_RESERVE_BYTES
+    if size > free:
+        raise ModelFileError(
+            f"archive {archive.name}: the model is {size} bytes, larger than the "
+            f"{max(free, 0)} bytes free for it"
+        )
+    return size
+
+
+def _write_new_file(path: Path, source: IO[bytes], limit: int, name: str) -> None:
+    """Copy at most ``limit`` bytes of ``source`` to a new file at ``path``, or leave nothing.
+
+    O_EXCL|O_NOFOLLOW: an existing file or a symlink planted at ``path`` is an
+    error, never followed.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        descriptor = os.open(path, flags, 0o600)
+    except OSError as exc:
+        raise ModelFileError(
+            f"cannot create {path.name} to extract {name}: {exc.strerror}"
+        ) from exc
+    try:
+        written = 0
+        with os.fdopen(descriptor, "wb") as out:
+            while chunk := source.read(_COPY_CHUNK):
+                written += len(chunk)
+                if written > limit:
+                    raise ModelFileError(f"archive {name}: the model is larger than it says")
+                out.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
 
 
 def locate_model(path: Path, extract_dir: Path) -> Path:

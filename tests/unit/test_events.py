@@ -137,6 +137,14 @@ REFUSALS: dict[str, tuple[HTTPStatus, dict[str, Any]]] = {
         ),
     ),
     "not-found": (HTTPStatus.NOT_FOUND, error("not_found", "No route for POST /predictions.")),
+    "invalid-huge-integer": (
+        HTTPStatus.BAD_REQUEST,
+        error("invalid_request", "a number in the body has more than 4300 digits"),
+    ),
+    "invalid-path-null": (
+        HTTPStatus.BAD_REQUEST,
+        error("invalid_request", "The function was invoked without an API Gateway proxy event."),
+    ),
 }
 
 

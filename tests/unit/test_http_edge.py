@@ -219,3 +219,62 @@ def test_a_body_that_is_not_a_string_is_refused(lambda_context: Any) -> None:
     response = handler.lambda_handler(event, lambda_context)
 
     assert response["statusCode"] == HTTPStatus.BAD_REQUEST
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"text": "a", "k": ' + "9" * 4_301 + "}",
+        '{"text": "a", "x": [1, {"y": -' + "1" * 5_000 + "}]}",
+        "1" * 10_000,
+    ],
+    ids=["k", "nested", "bare"],
+)
+def test_an_integer_of_more_than_4300_digits_is_a_bad_request(
+    body: str, lambda_context: Any
+) -> None:
+    response = handler.lambda_handler(event_with(body, "application/json"), lambda_context)
+
+    assert response["statusCode"] == HTTPStatus.BAD_REQUEST
+    assert json.loads(response["body"]) == {
+        "error": {
+            "code": "invalid_request",
+            "message": "a number in the body has more than 4300 digits",
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        [],
+        None,
+        "POST /predict",
+        42,
+        [{"httpMethod": "POST"}],
+        {"httpMethod": "POST", "requestContext": {}, "body": '{"text": "x"}'},
+        {"httpMethod": "POST", "path": None, "requestContext": {}, "body": '{"text": "x"}'},
+        {"httpMethod": "POST", "path": 5, "requestContext": {}, "body": '{"text": "x"}'},
+        {"httpMethod": "POST", "path": "/predict", "requestContext": {}, "headers": "x"},
+        {"httpMethod": "POST", "path": "/predict", "requestContext": {}, "headers": {"a": 1}},
+        {
+            "httpMethod": "POST",
+            "path": "/predict",
+            "requestContext": {},
+            "multiValueHeaders": {"content-type": "text/plain"},
+        },
+        {"httpMethod": "GET", "path": "/health", "requestContext": {}, "headers": []},
+        {
+            "httpMethod": "GET",
+            "path": "/health",
+            "requestContext": {},
+            "queryStringParameters": "x",
+        },
+    ],
+    ids=repr,
+)
+def test_odd_direct_invocations_get_a_bad_request_answer(event: Any, lambda_context: Any) -> None:
+    response = handler.lambda_handler(event, lambda_context)
+
+    assert response["statusCode"] == HTTPStatus.BAD_REQUEST
+    assert json.loads(response["body"])["error"]["code"] == "invalid_request"

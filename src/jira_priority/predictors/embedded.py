@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
+import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -37,8 +40,11 @@ from jira_priority.errors import (
     ConfigurationError,
     UpstreamUnavailableError,
 )
+from jira_priority.fasttext_format import check_model_file
 from jira_priority.labels import DEFAULT_SCHEME, PriorityScheme
 from jira_priority.model_files import (
+    EXTRACTION_RESERVE_BYTES,
+    MAX_MODEL_BYTES,
     ModelFileError,
     file_digest,
     locate_model,
@@ -53,8 +59,32 @@ if TYPE_CHECKING:
 #: After a failed load, requests fail fast for this long before loading is retried,
 #: so a missing model does not turn every request into an S3 download.
 RETRY_LOAD_AFTER_SECONDS = 30.0
-#: Where downloaded and extracted models go: /tmp is the only writable place in Lambda.
-MODEL_CACHE_DIR = Path(tempfile.gettempdir()) / "jira-priority-models"
+#: Errors that mean the model cannot be served now (after the download, the model's fault).
+_LOAD_ERRORS = (
+    ModelFileError,
+    ImportError,
+    ValueError,
+    RuntimeError,
+    OSError,
+    MemoryError,
+    BadModelResponseError,
+)
+
+
+@lru_cache(maxsize=1)
+def model_cache_dir() -> Path:
+    """This process's own directory for downloaded and extracted models.
+
+    /tmp is the only writable place in Lambda, and other local users share it:
+    a fixed name there could be created first by one of them, who would then
+    choose what we load or, with a symlink, what we overwrite. mkdtemp makes an
+    unpredictable directory only we can enter (0700); it is checked all the same.
+    """
+    path = Path(tempfile.mkdtemp(prefix="jira-priority-models-"))
+    info = path.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise ModelFileError(f"the model cache {path} is not a private directory")
+    return path
 
 
 @lru_cache(maxsize=1)
@@ -83,10 +113,42 @@ def _split_s3_uri(uri: str) -> tuple[str, str]:
     return parts.netloc, key
 
 
+#: The text of the prediction that proves a freshly loaded model answers.
+VERIFY_TEXT = "the server crashes after the upgrade"
+
+
+class ModelLoadError(Exception):
+    """The model cannot be loaded or does not answer; the message is one line for a terminal."""
+
+
 def _import_fasttext() -> Any:
     import fasttext  # deferred: the sagemaker backend's cold start never pays for it
 
     return fasttext
+
+
+def _verify(model: Any, scheme: PriorityScheme) -> None:
+    """A real prediction over every label: a model that cannot answer it is refused at load."""
+    try:
+        labels, probs = model.predict(VERIFY_TEXT, k=len(scheme))
+    except (ValueError, RuntimeError, UnicodeError) as exc:
+        raise BadModelResponseError("the model failed its test prediction") from exc
+    try:
+        ranking = checked_ranking(zip(labels, probs, strict=True))
+    except (BadModelResponseError, ValueError) as exc:
+        raise BadModelResponseError("the model's test prediction is not usable") from exc
+    if not ranking or any(label not in scheme.labels for label, _ in ranking):
+        raise BadModelResponseError("the model's test prediction is not usable")
+
+
+def _one_line(error: BaseException) -> str:
+    """Why loading failed, on one line: the message of the error, or of what caused it."""
+    if isinstance(error, BadModelResponseError):
+        return error.public_message
+    if isinstance(error, MemoryError):
+        return "not enough memory to load it"
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
 
 
 class EmbeddedPredictor:
@@ -114,6 +176,9 @@ class EmbeddedPredictor:
         self._model: Any = None
         self._digest: str | None = None
         self._failed_at: float | None = None
+        self._failure: str | None = None
+        #: (fingerprint of the file or object, why it failed): not fetched or extracted again
+        self._bad_source: tuple[str, str] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EmbeddedPredictor:
@@ -135,6 +200,17 @@ class EmbeddedPredictor:
         except UpstreamUnavailableError:
             return False
         return True
+
+    def load(self) -> None:
+        """Load and verify the model now, as ``serve`` and ``classify`` do before anything else.
+
+        Raises ModelLoadError with a one-line reason the commands print as is.
+        """
+        try:
+            self._loaded_model()
+        except UpstreamUnavailableError as exc:
+            reason = self._failure or exc.public_message
+            raise ModelLoadError(f"cannot load the model {self._model_uri}: {reason}") from exc
 
     def scheme(self) -> PriorityScheme:
         """The scheme.json beside the model (or in its archive), else PRIORITY_SCHEME."""
@@ -175,31 +251,75 @@ class EmbeddedPredictor:
                     retry_after=math.ceil(RETRY_LOAD_AFTER_SECONDS - waited)
                 )
             try:
-                cache = MODEL_CACHE_DIR / hashlib.sha256(self._model_uri.encode()).hexdigest()[:16]
-                source = self._local_source(cache)
-                path = locate_model(source, cache / "extracted")
-                scheme = read_model_scheme(source, self._default_scheme)
-                model = _import_fasttext().load_model(str(path))
-                digest = file_digest(path)
-            except (ModelFileError, ImportError, ValueError, RuntimeError, OSError) as exc:
+                model, digest, scheme = self._load()
+            except _LOAD_ERRORS as exc:
                 self._failed_at = time.monotonic()
+                self._failure = _one_line(exc)
                 raise UpstreamUnavailableError(retry_after=int(RETRY_LOAD_AFTER_SECONDS)) from exc
             self._digest = digest
             self._scheme = scheme
             self._model = model
-            self._failed_at = None
+            self._failed_at = self._failure = None
             return model
 
-    def _local_source(self, cache: Path) -> Path:
-        """The model artifact (file, directory or archive) on local disk, downloaded if need be."""
+    def _load(self) -> tuple[Any, str, PriorityScheme]:
+        """Fetch, extract, check, load and verify the model; return it, its file's digest and
+        its priority scheme (the scheme.json that travels with it, else PRIORITY_SCHEME).
+
+        A source that fails is remembered by its fingerprint and not extracted
+        (nor downloaded) again until it changes, and what was written for it is removed.
+        """
+        cache = model_cache_dir() / hashlib.sha256(self._model_uri.encode()).hexdigest()[:16]
+        cache.mkdir(mode=0o700, exist_ok=True)
+        source, fingerprint = self._fetch(cache)
+        try:
+            path = locate_model(source, cache / "extracted")
+            scheme = read_model_scheme(source, self._default_scheme)
+            # fastText's loader trusts the file: check its layout first (a
+            # damaged file could crash the process), then prove it answers.
+            check_model_file(path, scheme.labels)
+            model = _import_fasttext().load_model(str(path))
+            _verify(model, scheme)
+            digest = file_digest(path)
+        except _LOAD_ERRORS as exc:
+            self._bad_source = (fingerprint, _one_line(exc))
+            shutil.rmtree(cache, ignore_errors=True)
+            raise
+        if self._is_s3 and path != source:
+            source.unlink(missing_ok=True)  # the archive, once its model is out
+        self._bad_source = None
+        return model, digest, scheme
+
+    def _fetch(self, cache: Path) -> tuple[Path, str]:
+        """The model's source on local disk (downloaded into ``cache`` if on S3), fingerprinted."""
         if not self._is_s3:
-            return Path(self._model_uri).expanduser()
+            source = Path(self._model_uri).expanduser()
+            try:
+                info = source.stat()
+            except OSError as exc:
+                raise ModelFileError(f"{source} does not exist") from exc
+            fingerprint = f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}"
+            self._refuse_known_bad(fingerprint)
+            return source, fingerprint
         bucket, key = _split_s3_uri(self._model_uri)
-        cache.mkdir(parents=True, exist_ok=True)
-        download = cache / "download"
         client = self._s3 if self._s3 is not None else s3_client()
         try:
+            head = client.head_object(Bucket=bucket, Key=key)
+            fingerprint = f"{head.get('ETag')}:{head.get('ContentLength')}:{head.get('VersionId')}"
+            self._refuse_known_bad(fingerprint)
+            size = int(head.get("ContentLength") or 0)
+            free = shutil.disk_usage(cache).free - EXTRACTION_RESERVE_BYTES
+            if size > min(MAX_MODEL_BYTES, free):
+                raise ModelFileError(
+                    f"{self._model_uri} is {size} bytes, more than the model bound "
+                    f"({MAX_MODEL_BYTES}) or the free space ({max(free, 0)}) allows"
+                )
+            download = cache / "download"
             client.download_file(bucket, key, str(download))
         except (ClientError, BotoCoreError) as exc:
             raise ModelFileError(f"cannot download {self._model_uri}: {exc}") from exc
-        return download
+        return download, fingerprint
+
+    def _refuse_known_bad(self, fingerprint: str) -> None:
+        if self._bad_source is not None and self._bad_source[0] == fingerprint:
+            raise ModelFileError(f"unchanged since it failed: {self._bad_source[1]}")
