@@ -76,6 +76,7 @@ clean: ## remove build output, prepared data, models, reports and caches (keeps 
 DATA ?= ../shared/data/jira/apache_bugs.csv.gz
 PORT ?= 3000
 API_KEY ?=
+WORKERS ?= 1
 PREPARE_ARGS ?=
 TRAIN_ARGS ?=
 DATA_DIR := build/data
@@ -99,9 +100,10 @@ $(MODEL_DIR)/model.bin: $(DATA_DIR)/manifest.json | $(VENV)/.installed
 data: $(DATA_DIR)/manifest.json ## prepare BlazingText train/validation files from DATA
 model: $(MODEL_DIR)/model.bin ## train the local fastText model (artifacts/model) if needed
 
+# The key goes through the environment, so that it does not show in `ps`.
 serve: $(MODEL_DIR)/model.bin ## prepare, train if needed, serve POST /predict on 127.0.0.1:PORT
-	$(BIN)/python -m training_jobs serve --model $(MODEL_DIR)/model.bin --port $(PORT) \
-		$(if $(API_KEY),--api-key '$(API_KEY)')
+	$(if $(API_KEY),JIRA_PRIORITY_API_KEY='$(API_KEY)') $(BIN)/python -m training_jobs serve \
+		--model $(MODEL_DIR)/model.bin --port $(PORT) --workers $(WORKERS)
 
 # --- evaluation: validation report and leave-one-project-out ---------------------
 EVAL_DIR := artifacts/evaluation
@@ -131,3 +133,7 @@ bench-cold-start: build $(VENV)/.installed ## cold-start import time of the hand
 .PHONY: bench-latency
 bench-latency: $(MODEL_DIR)/model.bin ## per-ticket latency: model, predictor, handler, HTTP (ratios)
 	$(BIN)/python -m tests.benchmarks.latency --model $(MODEL_DIR)/model.bin --tickets $(DATA_DIR)/validation.txt
+
+.PHONY: bench-local-server
+bench-local-server: $(MODEL_DIR)/model.bin ## load on the local server (1 and 2 workers) beside the old http.server one
+	$(BIN)/python -m tests.benchmarks.local_server_load --model $(MODEL_DIR)/model.bin --tickets $(DATA_DIR)/validation.txt

@@ -1,10 +1,16 @@
 """The Lambda entry point: resolver, routes, error handlers and observability.
 
 Routes are short typed functions; the work is in ``classifier`` and the
-predictors. ``lambda_handler`` is what template.yaml names as the handler.
+predictors. ``lambda_handler`` is what template.yaml names as the handler: it
+is built from the environment (``Settings()``) when first looked up, which the
+Lambda runtime does in the init phase, so a bad configuration fails there.
+``create_app`` builds the handler from explicit settings instead (the local
+server does); either way there is one per process, as one execution
+environment: the resolver, logger and metrics are module-level objects.
 """
 
 import time
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -26,6 +32,7 @@ from jira_priority.http_edge import (
 )
 from jira_priority.observability import count_error, count_prediction, logger, metrics, tracer
 from jira_priority.predictors import build_predictor
+from jira_priority.predictors.base import Predictor
 from jira_priority.schemas import (
     BatchPrediction,
     ErrorBody,
@@ -33,16 +40,14 @@ from jira_priority.schemas import (
     Prediction,
     PredictRequest,
 )
-from jira_priority.settings import get_settings
+from jira_priority.settings import Settings, get_settings
 
-try:
-    settings = get_settings()
-except ConfigurationError as exc:  # fail the init phase, loudly and legibly
-    logger.critical(exc.public_message)
-    raise
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
-#: The one classifier of this execution environment; tests swap its predictor.
-classifier = PriorityClassifier(build_predictor(settings), settings.max_batch_size)
+#: The settings and the one classifier of this execution environment, set by
+#: create_app; tests swap the classifier's predictor.
+settings: Settings
+classifier: PriorityClassifier
 
 app = APIGatewayRestResolver(enable_validation=True)
 
@@ -187,7 +192,7 @@ def handle_unexpected_error(_: Exception) -> Response[str]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def _handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         event = prepare_event(event, settings.max_body_bytes)
     except ServiceError as error:
@@ -195,3 +200,30 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         count_error(error.code)
         return error_proxy_response(error)
     return app.resolve(event, context)
+
+
+def create_app(app_settings: Settings, predictor: Predictor | None = None) -> LambdaHandler:
+    """The handler of this execution environment for ``app_settings``.
+
+    ``predictor`` replaces the one the settings describe (the local server
+    passes the model it has already loaded). A second call replaces the first.
+    """
+    global settings, classifier
+    chosen = predictor if predictor is not None else build_predictor(app_settings)
+    settings = app_settings
+    classifier = PriorityClassifier(chosen, app_settings.max_batch_size)
+    return _handle
+
+
+def __getattr__(name: str) -> Any:
+    """``lambda_handler`` (and ``settings``, ``classifier``) from the environment, on first use."""
+    if name not in {"lambda_handler", "settings", "classifier"}:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if "classifier" not in globals():
+        try:
+            create_app(get_settings())
+        except ConfigurationError as exc:  # fail the init phase, loudly and legibly
+            logger.critical(exc.public_message)
+            raise
+    globals()["lambda_handler"] = _handle
+    return globals()[name]

@@ -66,7 +66,11 @@ def main() -> int:
             return 1
 
     import fasttext
-    from training_jobs.serve import LocalGateway, load_handler, make_server
+    import uvicorn
+    from training_jobs.local_api.asgi import LocalApi
+    from training_jobs.local_api.function import load_function
+    from training_jobs.local_api.options import ServeOptions
+    from training_jobs.local_api.server import bind, uvicorn_config
 
     lines = args.tickets.read_text(encoding="utf-8").splitlines()[: args.runs]
     texts = [line.split(" ", 1)[1] for line in lines if " " in line]
@@ -76,16 +80,22 @@ def main() -> int:
     load_seconds = time.perf_counter() - started
 
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # read when the handler module loads
-    handler, predictor = load_handler(str(args.model))  # sets the rest of its environment
+    options = ServeOptions(model=str(args.model), port=0)
+    function = load_function(options.model, options.function_timeout)  # sets powertools' variables
+    handler, predictor = function.handler, function.predictor
     from tests.conftest import FakeLambdaContext, load_event
 
     event = load_event("predict-text")
     context = FakeLambdaContext()
-    gateway = LocalGateway(handler, api_key=None, max_body_bytes=10 * 1024 * 1024)
-    server = make_server("127.0.0.1", 0, gateway)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    config = uvicorn_config(LocalApi(options, function))
+    config.log_config = None  # no access log: not timed
+    sock = bind("127.0.0.1", 0, config.backlog)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=10)
+    while not server.started:
+        time.sleep(0.01)
+    connection = http.client.HTTPConnection("127.0.0.1", sock.getsockname()[1], timeout=10)
 
     cycle = iter(texts * 4)
 
@@ -128,8 +138,9 @@ def main() -> int:
     finally:
         sink.close()
         connection.close()
-        server.shutdown()
-        server.server_close()
+        server.should_exit = True
+        thread.join()
+        sock.close()
 
     baseline = statistics.median(layers["model"])
     size_mb = args.model.stat().st_size / 1e6

@@ -21,7 +21,7 @@ from training_jobs.datasets import read_tickets
 from jira_priority.labels import JIRA_CLOUD, SCHEME_FILE
 from tests.conftest import REPO_ROOT, load_event
 from tests.fakes.jira import API_TOKEN, EMAIL, FakeJira, rest_issue, running_fake_jira
-from tests.integration.test_local_server import start_server, stop
+from tests.integration.local_server import start_server, stop
 
 pytestmark = pytest.mark.integration
 
@@ -86,7 +86,7 @@ def test_fetch_prepare_train_serve_answers_in_jira_cloud_names(
             "--validation", str(data / "validation.txt"), "--output-dir", str(model))  # fmt: skip
     assert json.loads((model / SCHEME_FILE).read_text())["name"] == "jira-cloud"
 
-    server = start_server(model / "model.bin", "--api-key", API_KEY)
+    server = start_server(model / "model.bin", tmp_path / "serve.log", "--api-key", API_KEY)
     try:
         body = load_event("predict-jira-automation")["body"]  # what the rule sends
         status, _, answer = server.request(

@@ -2,100 +2,34 @@
 
 from __future__ import annotations
 
-import http.client
 import json
-import os
-import re
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
 
 import pytest
-from training_jobs.serve import build_event, response_parts
+from training_jobs.local_api.gateway import build_event, response_parts
 
 from jira_priority.labels import Priority
 from jira_priority.model_files import file_digest
 from tests.fixtures_model import PROBES, train_tiny_model
-from tests.integration.processes import stop_process
+from tests.integration.local_server import (
+    API_KEY,
+    REPO_ROOT,
+    STARTUP_SECONDS,
+    Server,
+    start_server,
+    stop,
+)
 
 pytestmark = pytest.mark.integration
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-API_KEY = "local-test-key"
 MAX_BODY = 64 * 1024
-STARTUP_SECONDS = 60
-
-
-@dataclass
-class Server:
-    port: int
-    model: Path
-    process: subprocess.Popen[str]
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: bytes | str | None = None,
-        headers: dict[str, str] | None = None,
-        api_key: str | None = API_KEY,
-    ) -> tuple[int, dict[str, str], bytes]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        all_headers = dict(headers or {})
-        if api_key is not None:
-            all_headers["x-api-key"] = api_key
-        try:
-            connection.request(method, path, body=body, headers=all_headers)
-            response = connection.getresponse()
-            return response.status, dict(response.getheaders()), response.read()
-        finally:
-            connection.close()
-
-    def post_json(self, payload: Any, **options: Any) -> tuple[int, dict[str, str], Any]:
-        status, headers, body = self.request(
-            "POST",
-            "/predict",
-            json.dumps(payload),
-            {"Content-Type": "application/json"},
-            **options,
-        )
-        return status, headers, json.loads(body)
-
-
-def start_server(model: Path, *options: str) -> Server:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "training_jobs", "serve", "--model", str(model), "--port", "0",
-         *options],
-        cwd=REPO_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
-    assert process.stderr is not None
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        if not line:
-            break
-        found = re.search(r"on http://127\.0\.0\.1:(\d+)", line)
-        if found:
-            return Server(int(found.group(1)), model, process)
-    process.kill()
-    raise AssertionError(f"the server did not start: {process.stderr.read()}")
-
-
-def stop(server: Server) -> None:
-    stop_process(server.process)
-    if server.process.stderr is not None:
-        server.process.stderr.close()
 
 
 @pytest.fixture(scope="module")
@@ -104,8 +38,9 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(model: Path) -> Iterator[Server]:
-    running = start_server(model, "--api-key", API_KEY, "--max-body-bytes", str(MAX_BODY))
+def server(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    log = tmp_path_factory.mktemp("server-log") / "serve.log"
+    running = start_server(model, log, "--api-key", API_KEY, "--max-body-bytes", str(MAX_BODY))
     yield running
     stop(running)
 
@@ -244,7 +179,7 @@ def test_a_chunked_body_is_411_in_the_default_4xx_shape(server: Server) -> None:
         client.sendall(
             b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
             + f"x-api-key: {API_KEY}\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
-            + b"4\r\ncrash\r\n0\r\n\r\n"
+            + b"5\r\ncrash\r\n0\r\n\r\n"
         )
         chunks = []
         while chunk := client.recv(4096):  # the server closes the connection after answering
@@ -283,8 +218,8 @@ def test_a_stalled_client_does_not_block_others(server: Server) -> None:
     assert time.monotonic() - started < 5
 
 
-def test_without_a_configured_key_no_key_is_needed(model: Path) -> None:
-    keyless = start_server(model)
+def test_without_a_configured_key_no_key_is_needed(model: Path, tmp_path: Path) -> None:
+    keyless = start_server(model, tmp_path / "serve.log")
     try:
         status, _, body = keyless.post_json({"text": PROBES[Priority.MINOR]}, api_key=None)
     finally:

@@ -9,7 +9,11 @@ import pytest
 import yaml
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
-from training_jobs.serve import INVALID_API_KEY, MISSING_AUTHENTICATION_TOKEN, REQUEST_TOO_LARGE
+from training_jobs.local_api.gateway import (
+    INVALID_API_KEY,
+    MISSING_AUTHENTICATION_TOKEN,
+    REQUEST_TOO_LARGE,
+)
 
 from jira_priority.settings import FUNCTION_TIMEOUT_SECONDS
 from tests.conftest import REPO_ROOT

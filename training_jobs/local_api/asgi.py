@@ -1,0 +1,199 @@
+"""The ASGI application: API Gateway's checks, then the function, for each request.
+
+Everything that can be decided from the request head is decided before the
+body is read: HTTP version, header limits, route, API key, framing and size.
+A refused request's body is never read; its connection is closed instead. The
+body is read within the request's deadline (set by the protocol when the
+connection started, see ``protocol``), then the function answers within its
+own timeout. The access log has the client, method, path without the query
+string, status and time: never a body or a query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from training_jobs.local_api import gateway
+from training_jobs.local_api.function import (
+    ExecutionEnvironment,
+    FunctionLoadError,
+    FunctionTimeoutError,
+    load_function,
+)
+from training_jobs.local_api.gateway import GatewayResponse
+from training_jobs.local_api.options import ServeOptions
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+
+#: The scope extension where the protocol puts the monotonic (loop) time by which
+#: the whole request must have arrived.
+DEADLINE_EXTENSION = "jira_priority.request_deadline"
+#: Status written to the access log for a client that went away before its answer.
+CLIENT_CLOSED = 499
+
+access_log = logging.getLogger("training_jobs.local_api.access")
+server_log = logging.getLogger("training_jobs.local_api")
+
+
+def log_access(client: str, request: str, status: int, started: float) -> None:
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    access_log.info('%s "%s" %s %.1f ms', client, request, status, elapsed_ms)
+
+
+class LocalApi:
+    """One worker's application; ``function`` is loaded at start-up when not given."""
+
+    def __init__(self, options: ServeOptions, function: ExecutionEnvironment | None = None):
+        self.options = options
+        self.function = function
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"options": self.options}  # a worker process loads its own function
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.options = state["options"]
+        self.function = None
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http":
+            started = time.perf_counter()
+            status = await self._answer(scope, receive, send)
+            client = (scope.get("client") or ("-",))[0]
+            log_access(client, f"{scope['method']} {scope['path']}", status, started)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    if self.function is None:
+                        self.function = load_function(
+                            self.options.model, self.options.function_timeout
+                        )
+                except FunctionLoadError as exc:
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self.function is not None:
+                    self.function.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _answer(self, scope: Scope, receive: Any, send: Any) -> int:
+        """Answer one request; returns the status for the access log."""
+        options = self.options
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        has_body = any(
+            name in {b"content-length", b"transfer-encoding"} and value.strip() not in {b"", b"0"}
+            for name, value in headers
+        )
+        refusal = self._refusal(scope, headers)
+        if refusal is not None:
+            return await reply(send, refusal, close=has_body or refusal.status >= 500)
+        if any(name == b"transfer-encoding" for name, _ in headers):
+            return await reply(send, gateway.LENGTH_REQUIRED, close=True)
+        length = int(header(headers, b"content-length") or b"0")  # digits only: h11 checked
+        if length > options.max_body_bytes:
+            return await reply(send, gateway.REQUEST_TOO_LARGE, close=True)
+        deadline = scope.get("extensions", {}).get(DEADLINE_EXTENSION)
+        try:
+            async with asyncio.timeout_at(deadline):
+                body = await read_body(receive)
+        except TimeoutError:
+            return await reply(send, gateway.REQUEST_TIMEOUT, close=True)
+        if body is None:
+            return CLIENT_CLOSED
+        return await self._invoke(scope, headers, body, send)
+
+    def _refusal(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> GatewayResponse | None:
+        """What API Gateway answers from the request head alone, if it answers itself."""
+        options = self.options
+        if scope["http_version"] not in {"1.0", "1.1"}:
+            return gateway.VERSION_NOT_SUPPORTED
+        head_bytes = sum(len(name) + len(value) + 4 for name, value in headers)
+        if len(headers) > options.max_header_fields or head_bytes > options.max_header_bytes:
+            return gateway.HEADERS_TOO_LARGE
+        if (scope["method"], scope["raw_path"].decode("latin-1")) not in gateway.ROUTES:
+            return gateway.MISSING_AUTHENTICATION_TOKEN
+        given = header(headers, b"x-api-key")
+        if not gateway.key_accepted(options.api_key, given.decode("latin-1") if given else None):
+            return gateway.INVALID_API_KEY
+        return None
+
+    async def _invoke(
+        self, scope: Scope, headers: list[tuple[bytes, bytes]], body: bytes, send: Any
+    ) -> int:
+        assert self.function is not None  # loaded at start-up
+        target = scope["raw_path"].decode("latin-1")
+        if scope["query_string"]:
+            target += "?" + scope["query_string"].decode("latin-1")
+        given = header(headers, b"x-api-key")
+        event = gateway.build_event(
+            scope["method"],
+            target,
+            [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers],
+            body,
+            (scope.get("client") or ("127.0.0.1",))[0],
+            given.decode("latin-1") if given else None,
+        )
+        try:
+            status, answer_headers, payload = gateway.response_parts(
+                await self.function.invoke(event)
+            )
+        except FunctionTimeoutError:
+            server_log.error("the function did not answer within %.0f s", self.function.timeout)
+            return await reply(send, gateway.FUNCTION_FAILED)
+        except Exception as exc:  # noqa: BLE001 (what API Gateway does for a crashed function)
+            server_log.error("the function failed: %s", type(exc).__name__)
+            return await reply(send, gateway.FUNCTION_FAILED)
+        return await respond(send, status, answer_headers, payload)
+
+
+def header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    """The last value of a (lower-case) header, as API Gateway keeps it."""
+    found = None
+    for key, value in headers:
+        if key == name:
+            found = value
+    return found
+
+
+async def read_body(receive: Any) -> bytes | None:
+    """The whole body, or None if the client went away first."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def reply(send: Any, response: GatewayResponse, close: bool = False) -> int:
+    status, headers, body = response.parts()
+    return await respond(send, status, list(headers.items()), body, close)
+
+
+async def respond(
+    send: Any, status: int, headers: list[tuple[str, str]], body: bytes, close: bool = False
+) -> int:
+    """Send one complete answer; ``close`` ends the connection (an unread body follows)."""
+    raw = [
+        (name.encode("latin-1"), value.encode("latin-1"))
+        for name, value in headers
+        if name.lower() not in {"content-length", "connection", "transfer-encoding"}
+    ]
+    raw.append((b"Content-Length", str(len(body)).encode()))
+    if close:
+        raw.append((b"Connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+    return status
