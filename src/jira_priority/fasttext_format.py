@@ -39,6 +39,12 @@ MAX_DIM = 10_000
 MAX_BUCKET = 100_000_000
 #: fastText adds n to a word index in int32 arithmetic: a huge n would overflow.
 MAX_NGRAM = 1_000
+#: Character n-gram lengths (minn/maxn; fastText's default is 3..6, ours 0). At load
+#: fastText hashes every character n-gram of every entry, each rebuilt from its
+#: start: a 66 kB file with one 65,536-byte word and maxn 1,000 took 48 s and 256 MB.
+MAX_CHAR_NGRAM = 32
+#: Character n-gram ids fastText may compute at load beyond one per 4 bytes of file.
+CHAR_NGRAM_ALLOWANCE = 16 << 20
 
 _ARGS = struct.Struct(
     "<12id"
@@ -132,6 +138,14 @@ def _product_quantiser(
     return int(nsubq)
 
 
+def _char_ngram_bound(word_bytes: int, minn: int, maxn: int) -> int:
+    """At most how many character n-grams fastText hashes for a word of ``word_bytes`` bytes."""
+    length = word_bytes + 2  # with its "<" and ">"
+    longest = min(maxn, length)
+    shortest = max(minn, 1)
+    return length * (longest - shortest + 1) if maxn > 0 and longest >= shortest else 0
+
+
 def _pruned_index(reader: _Reader, size: int, bucket: int) -> None:
     """Walk a pruned dictionary's (n-gram hash -> input row) pairs; every row must exist."""
     start = reader.pos
@@ -156,7 +170,11 @@ def read_layout(data: mmap.mmap | bytes, name: str, allowed_labels: Collection[s
         raise reader.fail("it is not a supervised (classification) model")
     if loss not in LOSSES or not 0 < dim <= MAX_DIM or not 0 <= bucket <= MAX_BUCKET:
         raise reader.fail("its arguments are out of range (corrupt header)")
-    if not (1 <= word_ngrams <= MAX_NGRAM and 0 <= minn <= MAX_NGRAM and 0 <= maxn <= MAX_NGRAM):
+    if not (
+        1 <= word_ngrams <= MAX_NGRAM
+        and 0 <= minn <= MAX_CHAR_NGRAM
+        and 0 <= maxn <= MAX_CHAR_NGRAM
+    ):
         raise reader.fail("its n-gram arguments are out of range (corrupt header)")
     if maxn > 0 and minn > maxn:
         raise reader.fail("its n-gram arguments are out of range (corrupt header)")
@@ -169,14 +187,18 @@ def read_layout(data: mmap.mmap | bytes, name: str, allowed_labels: Collection[s
     if size > len(data) // 10:  # every entry takes at least 10 bytes
         raise reader.fail(f"its dictionary claims {size} entries, more than the file can hold")
     labels: list[str] = []
+    char_ngrams = 0
     for index in range(size):
         word = reader.entry()
+        char_ngrams += _char_ngram_bound(len(word), minn, maxn)
         count, kind = reader.unpack(_ENTRY, "dictionary")
         expected = ENTRY_WORD if index < nwords else ENTRY_LABEL
         if kind != expected or count < 0:
             raise reader.fail("its dictionary entries are inconsistent (corrupt)")
         if kind == ENTRY_LABEL:
             labels.append(word.decode("utf-8", errors="replace"))
+    if char_ngrams > len(data) // _FLOAT + CHAR_NGRAM_ALLOWANCE:
+        raise reader.fail(f"its words would make {char_ngrams} character n-grams (corrupt)")
     unknown = sorted(set(labels) - set(allowed_labels))
     if unknown:
         shown = ", ".join(unknown[:6]) + (" ..." if len(unknown) > 6 else "")

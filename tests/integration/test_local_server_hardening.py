@@ -383,6 +383,32 @@ def test_pipelined_requests_on_a_timed_connection_are_all_answered(
     assert closed  # an idle keep-alive connection is closed, not answered 408
 
 
+def resident_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        kb = next(line.split()[1] for line in status if line.startswith("VmRSS:"))
+    return int(kb) / 1024
+
+
+def test_requests_pipelined_without_reading_the_answers_are_not_buffered(server: Server) -> None:
+    # GIVEN a client that sends GET /health over and over on one connection for 3 s
+    # and never reads an answer (each answer used to read 256 KiB more: +100 MB)
+    one = request_head("GET", "/health")
+    before = resident_mb(server.process.pid)
+    sent = 0
+    with socket.create_connection(("127.0.0.1", server.port)) as client:
+        client.setblocking(False)
+        started = time.monotonic()
+        while time.monotonic() - started < 3:
+            try:
+                sent += client.send(one * 10_000)
+            except BlockingIOError:
+                time.sleep(0.05)
+        grown = resident_mb(server.process.pid) - before
+
+    assert grown < 20, f"the server grew {grown:.0f} MB while {sent >> 20} MB were sent"
+    assert health_seconds(server) < 1
+
+
 @pytest.mark.parametrize("api_key", [None, "wrong-key"])
 def test_a_huge_body_without_a_valid_key_is_refused_before_it_is_sent(
     server: Server, api_key: str | None

@@ -88,6 +88,50 @@ def test_a_damaged_model_is_refused_beforefasttext_loads_it(
     assert fasttext_loads == []
 
 
+def crafted_model(words: list[bytes], minn: int, maxn: int) -> bytes:
+    """A supervised model in fastText's file format (version 12): dim 1, 1 bucket, 6 labels."""
+    labels = [p.label.encode() for p in Priority]
+    data = struct.pack("<ii", 793_712_314, 12)
+    data += struct.pack("<12id", 1, 5, 5, 1, 5, 1, 3, 3, 1, minn, maxn, 100, 1e-4)
+    data += struct.pack("<iiiqq", len(words) + len(labels), len(words), len(labels), 100, -1)
+    data += b"".join(w + b"\0" + struct.pack("<qb", 1, 0) for w in words)
+    data += b"".join(label + b"\0" + struct.pack("<qb", 1, 1) for label in labels)
+    for rows in (len(words) + 1, len(labels)):
+        data += b"\0" + struct.pack("<qq", rows, 1) + bytes(4 * rows)
+    return data
+
+
+def test_a_model_whose_words_make_too_many_character_ngrams_is_refused(
+    tmp_path: Path, fasttext_loads: list[str]
+) -> None:
+    # GIVEN a 590 kB model whose nine 64 KiB words fastText would split, at load, into
+    # 19 million character n-grams (with maxn 1,000, one such word took 48 s and 256 MB)
+    path = tmp_path / "model.bin"
+    path.write_bytes(crafted_model([bytes([97 + i]) * 65_536 for i in range(9)], 1, 32))
+
+    with pytest.raises(ModelLoadError, match="character n-grams"):
+        EmbeddedPredictor(str(path)).load()
+    assert fasttext_loads == []
+
+
+def test_a_model_with_huge_character_ngrams_is_refused(
+    tmp_path: Path, fasttext_loads: list[str]
+) -> None:
+    path = tmp_path / "model.bin"
+    path.write_bytes(crafted_model([b"crash", b"server"], 1, 1000))
+
+    with pytest.raises(ModelLoadError, match="n-gram arguments"):
+        EmbeddedPredictor(str(path)).load()
+    assert fasttext_loads == []
+
+
+def test_a_crafted_model_with_character_ngrams_in_bounds_loads(tmp_path: Path) -> None:
+    path = tmp_path / "model.bin"
+    path.write_bytes(crafted_model([b"crash", b"server"], 3, 6))
+
+    EmbeddedPredictor(str(path)).load()
+
+
 def test_the_layout_check_accepts_real_models(model_bytes: bytes, tmp_path: Path) -> None:
     path = tmp_path / "model.bin"
     path.write_bytes(model_bytes)

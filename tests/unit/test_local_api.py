@@ -200,6 +200,19 @@ def test_the_access_log_has_method_path_and_status_only(caplog: pytest.LogCaptur
     assert "SECRET" not in caplog.text
 
 
+def test_a_path_cannot_forge_a_line_in_the_access_log(caplog: pytest.LogCaptureFixture) -> None:
+    request = scope(method="GET", path='/health\r\n10.0.0.9 "POST /predict" 200 1.0 ms')
+    request["raw_path"] = b"/health%0D%0A10.0.0.9%20%22POST%20/predict%22%20200%201.0%20ms"
+
+    with caplog.at_level(logging.INFO, logger="training_jobs.local_api.access"):
+        run(local_api(), request, Exchange([b""]))
+
+    (line,) = [r.getMessage() for r in caplog.records if r.name.endswith(".access")]
+    assert line.startswith('127.0.0.1 "GET /health%0D%0A10.0.0.9%20%22POST')
+    assert "\n" not in line
+    assert "\r" not in line
+
+
 def test_a_pickled_app_keeps_its_options_and_loads_its_own_function() -> None:
     api = local_api()
     copy = pickle.loads(pickle.dumps(api))  # noqa: S301 - what a worker process receives

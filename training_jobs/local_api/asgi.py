@@ -34,6 +34,8 @@ Message = dict[str, Any]
 DEADLINE_EXTENSION = "jira_priority.request_deadline"
 #: Status written to the access log for a client that went away before its answer.
 CLIENT_CLOSED = 499
+#: Characters of a request's path written to the access log.
+MAX_LOGGED_PATH = 200
 
 access_log = logging.getLogger("training_jobs.local_api.access")
 server_log = logging.getLogger("training_jobs.local_api")
@@ -65,7 +67,7 @@ class LocalApi:
             started = time.perf_counter()
             status = await self._answer(scope, receive, send)
             client = (scope.get("client") or ("-",))[0]
-            log_access(client, f"{scope['method']} {scope['path']}", status, started)
+            log_access(client, f"{scope['method']} {logged_path(scope)}", status, started)
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:
@@ -154,6 +156,15 @@ class LocalApi:
             server_log.error("the function failed: %s", type(exc).__name__)
             return await reply(send, gateway.FUNCTION_FAILED)
         return await respond(send, status, answer_headers, payload)
+
+
+def logged_path(scope: Scope) -> str:
+    """The path as the client sent it, percent-encoded and cut short.
+
+    Never the decoded ``path``: its ``%0D%0A`` would start a forged line in the log.
+    """
+    raw: str = scope["raw_path"].decode("ascii", errors="backslashreplace")
+    return raw if len(raw) <= MAX_LOGGED_PATH else raw[:MAX_LOGGED_PATH] + "..."
 
 
 def header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:

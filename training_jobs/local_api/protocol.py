@@ -28,6 +28,7 @@ from typing import Any, cast
 
 import h11
 from uvicorn.config import Config
+from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
@@ -69,6 +70,25 @@ def _refusal_for(error: h11.RemoteProtocolError | None) -> GatewayResponse:
     return gateway.MALFORMED_REQUEST
 
 
+class _PipelineFlowControl(FlowControl):
+    """Reading stays paused while a request that has fully arrived is answered.
+
+    uvicorn's ``receive()`` resumes reading even when the whole request is in, so
+    each pipelined request read one more 256 KiB chunk into h11's buffer: a
+    client sending requests without reading the answers grew the worker by
+    100 MB in seconds. Reading resumes once the answer is complete.
+    """
+
+    def __init__(self, transport: asyncio.Transport, conn: h11.Connection) -> None:
+        super().__init__(transport)
+        self._conn = conn
+
+    def resume_reading(self) -> None:
+        if self._conn.their_state is h11.DONE and self._conn.our_state is not h11.DONE:
+            return
+        super().resume_reading()
+
+
 class GatewayH11Protocol(H11Protocol):
     def __init__(
         self,
@@ -101,6 +121,7 @@ class GatewayH11Protocol(H11Protocol):
             self._refuse(gateway.TOO_MANY_CONNECTIONS)
             return
         super().connection_made(transport)  # type: ignore[arg-type]
+        self.flow = _PipelineFlowControl(self.transport, self.conn)
         self._arm_deadline()
 
     def connection_lost(self, exc: Exception | None) -> None:
