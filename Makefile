@@ -137,3 +137,30 @@ bench-latency: $(MODEL_DIR)/model.bin ## per-ticket latency: model, predictor, h
 .PHONY: bench-local-server
 bench-local-server: $(MODEL_DIR)/model.bin ## load on the local server (1 and 2 workers) beside the old http.server one
 	$(BIN)/python -m tests.benchmarks.local_server_load --model $(MODEL_DIR)/model.bin --tickets $(DATA_DIR)/validation.txt
+
+# --- sam local: the built function in a container, offline ----------------------
+# No registry is needed: `local-image` builds the Lambda runtime image for the
+# Runtime template.yaml names (Debian's python3.X + awslambdaric + the
+# aws-lambda-rie in the aws-sam-cli wheel, tagged as the official image), starting
+# dockerd first when it is installed and not running; every sam local command
+# gets --skip-pull-image. BACKEND=sagemaker calls the fake BlazingText endpoint
+# (answering from the same model) on the docker bridge, port FAKE_ENDPOINT_PORT.
+SAM_LOCAL := $(BIN)/python -m training_jobs.sam_local
+EVENT ?=
+BACKEND ?= embedded
+FAKE_ENDPOINT_PORT ?= 3001
+
+.PHONY: local-image local-invoke local-api
+
+local-image: $(SAM_VENV)/.installed $(VENV)/.installed ## build the local Lambda runtime image (skipped when it exists)
+	training_jobs/sam_local/runtime_image.sh image
+
+# sam build's messages go to stderr here, so that stdout has only the answers.
+local-invoke: local-image $(MODEL_DIR)/model.bin ## sam local invoke EVENT (default: all of events/), one JSON line each
+	@$(SAM) build >&2
+	@$(SAM_LOCAL) invoke --backend $(BACKEND) --model $(MODEL_DIR)/model.bin \
+		--fake-endpoint-port $(FAKE_ENDPOINT_PORT) $(EVENT)
+
+local-api: local-image build $(MODEL_DIR)/model.bin ## sam local start-api on 127.0.0.1:PORT, warm containers, until Ctrl-C
+	@$(SAM_LOCAL) start-api --backend $(BACKEND) --model $(MODEL_DIR)/model.bin \
+		--fake-endpoint-port $(FAKE_ENDPOINT_PORT) --port $(PORT)

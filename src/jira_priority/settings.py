@@ -37,6 +37,7 @@ class Settings(BaseSettings):
         default=None, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
     )
     #: model.bin / model.ftz / model.tar.gz as a local path or s3:// URI (backend "embedded").
+    #: template.yaml gives it an empty value for the sagemaker backend: empty means unset.
     model_uri: str | None = Field(default=None, min_length=1)
 
     #: The priority names answers use: a built-in scheme (apache, jira-cloud) or the
@@ -60,6 +61,14 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", validation_alias="POWERTOOLS_LOG_LEVEL"
     )
+
+    @field_validator("model_uri", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # CloudFormation cannot omit one variable by condition in a way `sam local`
+        # understands (it passes "" for an unresolved `!If ... AWS::NoValue`), so
+        # the template sets "" where a backend has no use for the variable.
+        return None if value == "" else value
 
     @field_validator("priority_scheme")
     @classmethod

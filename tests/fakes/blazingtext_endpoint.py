@@ -5,15 +5,21 @@ rest-json errors with ``x-amzn-ErrorType``), answers like BlazingText from a
 function (typically a real fastText model), and can be told to fail: throttle,
 model error, unavailable, no such endpoint, slow, or garbage. boto3 reaches it
 through ``AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME``.
+
+As a program it serves until interrupted, answering from a model file::
+
+    python -m tests.fakes.blazingtext_endpoint --host 127.0.0.1 --port 3001 \
+        --model artifacts/model/model.bin
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -102,10 +108,25 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the client gave up (its read timeout): that is the point of "slow"
 
 
+def answers_from_model(model: Any) -> AnswerFunction:
+    """BlazingText's answers computed by a loaded fastText model (``fasttext.load_model``)."""
+
+    def answer(texts: Sequence[str], k: int) -> list[dict[str, Any]]:
+        results = []
+        for text in texts:
+            labels, probs = model.predict(text, k=k)
+            results.append({"label": list(labels), "prob": [float(p) for p in probs]})
+        return results
+
+    return answer
+
+
 @contextmanager
-def running_fake_endpoint(answer: AnswerFunction = always_major) -> Iterator[FakeEndpoint]:
-    """Start the fake on 127.0.0.1 (a free port) and stop it on exit."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+def running_fake_endpoint(
+    answer: AnswerFunction = always_major, host: str = "127.0.0.1", port: int = 0
+) -> Iterator[FakeEndpoint]:
+    """Start the fake on ``host`` (a free port by default) and stop it on exit."""
+    server = ThreadingHTTPServer((host, port), _Handler)
     server.daemon_threads = True
     host, port = server.server_address[:2]
     fake = FakeEndpoint(url=f"http://{host}:{port}", answer=answer)
@@ -118,3 +139,30 @@ def running_fake_endpoint(answer: AnswerFunction = always_major) -> Iterator[Fak
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.fakes.blazingtext_endpoint",
+        description="A stand-in for a SageMaker BlazingText endpoint (InvokeEndpoint), "
+        "for AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=3001, help="port to listen on (0: any)")
+    parser.add_argument(
+        "--model", help="fastText/BlazingText model.bin to answer from (default: always Major)"
+    )
+    args = parser.parse_args(argv)
+    answer = always_major
+    if args.model:
+        import fasttext  # the training extra: only needed to answer from a model
+
+        answer = answers_from_model(fasttext.load_model(args.model))
+    with running_fake_endpoint(answer, args.host, args.port) as endpoint:
+        print(f"fake BlazingText endpoint on {endpoint.url} (any endpoint name)", flush=True)
+        with suppress(KeyboardInterrupt):
+            threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

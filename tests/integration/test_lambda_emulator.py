@@ -25,7 +25,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,11 @@ from packaging.utils import canonicalize_name
 from jira_priority.labels import priority_from_label
 from jira_priority.text import normalise_ticket
 from tests.conftest import REPO_ROOT, load_event
-from tests.fakes.blazingtext_endpoint import FakeEndpoint, running_fake_endpoint
+from tests.fakes.blazingtext_endpoint import (
+    FakeEndpoint,
+    answers_from_model,
+    running_fake_endpoint,
+)
 from tests.fixtures_model import train_tiny_model
 from tests.integration.processes import free_port, stop_process
 
@@ -128,14 +132,7 @@ def model(model_path: Path) -> Any:
 
 @pytest.fixture(scope="module")
 def fasttext_endpoint(model: Any) -> Iterator[FakeEndpoint]:
-    def answer(texts: Sequence[str], k: int) -> list[dict[str, Any]]:
-        results = []
-        for text in texts:
-            labels, probs = model.predict(text, k=k)
-            results.append({"label": list(labels), "prob": [float(p) for p in probs]})
-        return results
-
-    with running_fake_endpoint(answer) as endpoint:
+    with running_fake_endpoint(answers_from_model(model)) as endpoint:
         yield endpoint
 
 

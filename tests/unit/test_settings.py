@@ -71,3 +71,16 @@ def test_settings_are_immutable() -> None:
     settings = Settings()
     with pytest.raises(ValueError, match="frozen"):
         settings.max_batch_size = 3  # type: ignore[misc]
+
+
+def test_an_empty_model_uri_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """template.yaml sets MODEL_URI to "" for the sagemaker backend."""
+    monkeypatch.setenv("MODEL_URI", "")
+    assert load_settings().model_uri is None
+
+
+def test_embedded_backend_refuses_an_empty_model_uri(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PREDICTOR_BACKEND", "embedded")
+    monkeypatch.setenv("MODEL_URI", "")
+    with pytest.raises(ConfigurationError, match="needs MODEL_URI"):
+        load_settings()

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-import yaml
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 from training_jobs.local_api.gateway import (
@@ -16,27 +15,7 @@ from training_jobs.local_api.gateway import (
 )
 
 from jira_priority.settings import FUNCTION_TIMEOUT_SECONDS
-from tests.conftest import REPO_ROOT
-
-
-class CfnLoader(yaml.SafeLoader):
-    """Reads CloudFormation short-form tags (!Ref, !Sub ...) as their long form."""
-
-
-def _intrinsic(loader: CfnLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-        if tag_suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {name: value}
-
-
-CfnLoader.add_multi_constructor("!", _intrinsic)
+from tests.sam_template import load_template
 
 
 class NoManagedPolicies:
@@ -47,8 +26,7 @@ class NoManagedPolicies:
 
 
 def translate(parameters: dict[str, str] | None = None) -> dict[str, Any]:
-    with (REPO_ROOT / "template.yaml").open() as handle:
-        sam = yaml.load(handle, Loader=CfnLoader)  # noqa: S506 - SafeLoader subclass
+    sam = load_template()
     # What `sam package` does before CloudFormation sees the template.
     sam["Resources"]["PredictFunction"]["Properties"]["CodeUri"] = "s3://artifacts/predict.zip"
     translator = Translator(NoManagedPolicies(), Parser())  # type: ignore[arg-type]
@@ -149,8 +127,7 @@ def test_function_may_invoke_only_the_one_endpoint(cfn: dict[str, Any]) -> None:
 
 
 def test_endpoint_name_must_be_lower_case() -> None:
-    with (REPO_ROOT / "template.yaml").open() as handle:
-        parameters = yaml.load(handle, Loader=CfnLoader)["Parameters"]  # noqa: S506
+    parameters = load_template()["Parameters"]
     assert parameters["SageMakerEndpointName"]["AllowedPattern"] == "^[a-z0-9](-*[a-z0-9]){0,62}$"
 
 
@@ -178,12 +155,10 @@ def test_function_settings(cfn: dict[str, Any]) -> None:
         "SAGEMAKER_ENDPOINT_NAME": {"Ref": "SageMakerEndpointName"},
         "PRIORITY_SCHEME": {"Ref": "PriorityScheme"},
         "MODEL_URI": {
-            "Fn::If": [
-                "UseEmbedded",
-                {"Fn::Sub": "s3://${ModelBucket}/${ModelKey}"},
-                {"Ref": "AWS::NoValue"},
-            ]
+            "Fn::If": ["UseEmbedded", {"Fn::Sub": "s3://${ModelBucket}/${ModelKey}"}, ""]
         },
+        "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": "",
+        "AWS_ENDPOINT_URL_S3": "",
     }
 
 
