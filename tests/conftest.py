@@ -1,20 +1,14 @@
-"""Shared fixtures: environment, a Lambda context, and the one event loader."""
+"""Shared fixtures: the environment and a Lambda context (helpers: tests/support)."""
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-EVENTS_DIR = REPO_ROOT / "events"
-TEST_ENDPOINT = "jira-priority-test"
+from tests.support.events import TEST_ENDPOINT, FakeLambdaContext
 
 # The handler reads its settings at import, so the environment is set before any
 # test module imports it. Fake credentials keep a developer's real ones out.
@@ -47,30 +41,6 @@ hypothesis_settings.register_profile(
     "soak", max_examples=20_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 hypothesis_settings.load_profile("soak" if os.environ.get("HYPOTHESIS_SOAK") == "1" else "ci")
-
-
-def load_event(name: str) -> dict[str, Any]:
-    """events/NAME.json, the same file `sam local invoke -e` takes."""
-    with (EVENTS_DIR / f"{name}.json").open(encoding="utf-8") as handle:
-        event: dict[str, Any] = json.load(handle)
-    return event
-
-
-def event_names() -> list[str]:
-    return sorted(path.stem for path in EVENTS_DIR.glob("*.json"))
-
-
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "jira-priority-predict"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = (
-        "arn:aws:lambda:us-east-1:123456789012:function:jira-priority-predict"
-    )
-    aws_request_id: str = "52fdfc07-2182-454f-963f-5f0f9a621d72"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 25_000
 
 
 @pytest.fixture

@@ -1,1 +1,1 @@
-"""Command-line tooling for the whole life of the priority model: ``python -m training_jobs``."""
+"""Tooling for the whole life of the priority model: the ``jira-priority`` command line."""

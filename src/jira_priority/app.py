@@ -30,7 +30,13 @@ from jira_priority.http_edge import (
     error_proxy_response,
     prepare_event,
 )
-from jira_priority.observability import count_error, count_prediction, logger, metrics, tracer
+from jira_priority.observability import (
+    count_error,
+    count_predictions,
+    logger,
+    metrics,
+    trace_aws_calls,
+)
 from jira_priority.predictors import build_predictor
 from jira_priority.predictors.base import Predictor
 from jira_priority.schemas import (
@@ -41,6 +47,7 @@ from jira_priority.schemas import (
     PredictRequest,
 )
 from jira_priority.settings import Settings, get_settings
+from jira_priority.snapstart import register_hooks
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -80,13 +87,11 @@ def _errors(*statuses: HTTPStatus) -> dict[int, OpenAPIResponse]:
         ),
     },
 )
-@tracer.capture_method
 def predict(request: Annotated[PredictRequest, Body()]) -> Prediction | BatchPrediction:
     started = time.perf_counter()
     tickets = request.all_tickets()
     predictions = classifier.classify(tickets, request.k, batch=request.is_batch)
-    for prediction in predictions:
-        count_prediction(prediction.priority)
+    count_predictions(prediction.priority for prediction in predictions)
     logger.info(
         "classified",
         extra={
@@ -190,7 +195,6 @@ def handle_unexpected_error(_: Exception) -> Response[str]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def _handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
@@ -209,10 +213,14 @@ def create_app(app_settings: Settings, predictor: Predictor | None = None) -> La
     passes the model it has already loaded). A second call replaces the first.
     """
     global settings, classifier
+    if app_settings.trace_aws_calls:
+        trace_aws_calls()  # before the client is made
     chosen = predictor if predictor is not None else build_predictor(app_settings)
     settings = app_settings
     classifier = PriorityClassifier(chosen, app_settings.max_batch_size)
-    return _handle
+    register_hooks(chosen)  # SnapStart: model into the snapshot, fresh connections after
+    handler: LambdaHandler = _handle  # powertools' decorators carry no types
+    return handler
 
 
 def __getattr__(name: str) -> Any:

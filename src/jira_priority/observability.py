@@ -5,16 +5,34 @@ Ticket text is never logged: only counts, priorities, codes and timings.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 
-def count_prediction(priority: str) -> None:
-    metrics.add_metric(name=f"Predicted{priority}", unit=MetricUnit.Count, value=1)
+def trace_aws_calls() -> None:
+    """X-Ray subsegments for every AWS call the function makes (``TRACE_AWS_CALLS``).
+
+    Lambda's active tracing (template.yaml) records every invocation (its init,
+    invocation and overhead) without any SDK. This adds a subsegment per botocore
+    call: InvokeEndpoint (latency, retries, throttling) or the model's S3
+    download. Powertools' Tracer imports the X-Ray SDK even when disabled, so it
+    is created only here. Handler and method subsegments would repeat Lambda's
+    own; patching the SDK's other libraries (http.client among them) would trace
+    each call twice.
+    """
+    Tracer(patch_modules=["botocore"])
+
+
+def count_predictions(priorities: Iterable[str]) -> None:
+    """One PredictedX metric per priority answered, valued by how often (a batch adds once)."""
+    for priority, count in Counter(priorities).items():
+        metrics.add_metric(name=f"Predicted{priority}", unit=MetricUnit.Count, value=count)
 
 
 def count_error(code: str) -> None:

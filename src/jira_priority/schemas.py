@@ -11,29 +11,10 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from jira_priority.adf import adf_text
 from jira_priority.labels import PRIORITIES
 
 MAX_K = len(PRIORITIES)
-
-
-def adf_text(document: dict[str, Any]) -> str:
-    """Plain text of an Atlassian Document Format tree (Jira Cloud's rich text), in order.
-
-    Walked with an explicit stack: the edge already caps JSON nesting, and this
-    never recurses whatever it is given.
-    """
-    words: list[str] = []
-    pending: list[Any] = [document]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, list):
-            pending.extend(reversed(node))
-        elif isinstance(node, dict):
-            if isinstance(node.get("text"), str):
-                words.append(node["text"])
-            if isinstance(node.get("content"), list):
-                pending.extend(reversed(node["content"]))
-    return " ".join(words)
 
 
 class JiraFields(BaseModel):
@@ -104,6 +85,12 @@ class Ticket(BaseModel):
         if self.description is not None and self.title is None:
             raise ValueError("'description' goes with 'title'")
 
+    def __repr__(self) -> str:
+        # Never the text: powertools logs a route's arguments at DEBUG (formatting
+        # them on every request, ~0.2 ms for a batch), and text must not reach a log.
+        given = [name for name in ("title", "text", "issue") if getattr(self, name) is not None]
+        return f"{type(self).__name__}({', '.join(f'{name}=...' for name in given)})"
+
     def parts(self) -> tuple[str, str | None]:
         """The ticket as (title, description) for the normaliser."""
         if self.issue is not None:
@@ -136,6 +123,11 @@ class PredictRequest(Ticket):
             raise ValueError(
                 f"a batch puts ticket fields inside 'tickets', not beside it: {beside}"
             )
+
+    def __repr__(self) -> str:
+        if self.tickets is None:
+            return super().__repr__()
+        return f"PredictRequest(tickets=[{len(self.tickets)} tickets], k={self.k})"
 
     @property
     def is_batch(self) -> bool:

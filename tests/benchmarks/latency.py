@@ -83,7 +83,7 @@ def main() -> int:
     options = ServeOptions(model=str(args.model), port=0)
     function = load_function(options.model, options.function_timeout)  # sets powertools' variables
     handler, predictor = function.handler, function.predictor
-    from tests.conftest import FakeLambdaContext, load_event
+    from tests.support.events import FakeLambdaContext, load_event
 
     event = load_event("predict-text")
     context = FakeLambdaContext()

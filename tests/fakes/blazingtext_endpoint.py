@@ -121,12 +121,27 @@ def answers_from_model(model: Any) -> AnswerFunction:
     return answer
 
 
+class _KeepAliveHandler(_Handler):
+    protocol_version = "HTTP/1.1"  # like SageMaker: the client reuses its connection
+    # Headers and body go out as two writes; without TCP_NODELAY the second waits
+    # for the client's delayed ACK (~40 ms) on a kept-alive connection.
+    disable_nagle_algorithm = True
+
+
 @contextmanager
 def running_fake_endpoint(
-    answer: AnswerFunction = always_major, host: str = "127.0.0.1", port: int = 0
+    answer: AnswerFunction = always_major,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    keep_alive: bool = False,
 ) -> Iterator[FakeEndpoint]:
-    """Start the fake on ``host`` (a free port by default) and stop it on exit."""
-    server = ThreadingHTTPServer((host, port), _Handler)
+    """Start the fake on ``host`` (a free port by default) and stop it on exit.
+
+    ``keep_alive`` answers HTTP/1.1 and keeps connections open, as the real
+    endpoint does; without it every request opens a new connection.
+    """
+    handler = _KeepAliveHandler if keep_alive else _Handler
+    server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     host, port = server.server_address[:2]
     fake = FakeEndpoint(url=f"http://{host}:{port}", answer=answer)

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 from training_jobs.cli import main
-from training_jobs.eval_predictors import HttpApiRanker, PredictionError, RetryableError
-from training_jobs.evaluate import LabelledTicket, RetryPolicy, predict_all
+from training_jobs.evaluation.labelled import LabelledTicket
+from training_jobs.evaluation.predicting import RetryPolicy, predict_all
+from training_jobs.evaluation.scorers import HttpApiRanker, PredictionError, RetryableError
 
 from jira_priority.labels import Priority
 
@@ -50,6 +51,8 @@ class FakeApi(ThreadingHTTPServer):
         self.requests: list[dict] = []
         self.delay = 0.0
         self.drop_last = False
+        #: None: a server without keys, like `make serve` or `sam local start-api`.
+        self.api_key: str | None = API_KEY
         self.lock = threading.Lock()
 
     @property
@@ -76,13 +79,15 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         with self.server.lock:
-            self.server.requests.append({"path": self.path, "body": body})
+            self.server.requests.append(
+                {"path": self.path, "body": body, "x-api-key": self.headers.get("x-api-key")}
+            )
             failure = self.server.failures.pop(0) if self.server.failures else None
         if self.server.delay:
             time.sleep(self.server.delay)
         if self.path != "/predict":
             self._send(404, {"error": {"code": "not_found", "message": "no such route"}})
-        elif self.headers.get("x-api-key") != API_KEY:
+        elif self.server.api_key is not None and self.headers.get("x-api-key") != API_KEY:
             self._send(403, {"error": {"code": "forbidden", "message": "Forbidden"}})
         elif failure is not None:
             status, headers = failure
@@ -173,6 +178,34 @@ def test_a_refused_api_key_fails_at_once_without_retrying(api, tmp_path, capsys)
     assert "HTTP 403 (forbidden: Forbidden)" in capsys.readouterr().err
 
 
+def test_a_keyless_server_is_evaluated_without_a_key(api, tmp_path, monkeypatch):
+    # GIVEN a server that asks for no key (make serve) and no key anywhere
+    api.api_key = None
+    monkeypatch.delenv("JIRA_PRIORITY_API_KEY", raising=False)
+    source = write_tickets(tmp_path / "bugs.csv")
+
+    # WHEN evaluate runs with --api-url alone
+    code = main(["evaluate", str(source), "--api-url", api.url, "--output-dir", str(tmp_path)])
+
+    # THEN every ticket is scored, and no x-api-key header was sent
+    assert code == 0
+    assert len(api.requests) == 3
+    assert {r["x-api-key"] for r in api.requests} == {None}
+
+
+def test_a_server_that_wants_a_key_says_how_to_give_it(api, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("JIRA_PRIORITY_API_KEY", raising=False)
+    source = write_tickets(tmp_path / "bugs.csv")
+
+    code = main(["evaluate", str(source), "--api-url", api.url, "--output-dir", str(tmp_path)])
+
+    assert code == 1
+    assert capsys.readouterr().err.endswith(
+        "HTTP 403 (forbidden: Forbidden); the API wants a key: pass --api-key or set "
+        "JIRA_PRIORITY_API_KEY\n"
+    )
+
+
 def test_the_api_key_can_come_from_the_environment(api, tmp_path, monkeypatch):
     monkeypatch.setenv("JIRA_PRIORITY_API_KEY", API_KEY)
     source = write_tickets(tmp_path / "bugs.csv")
@@ -223,7 +256,7 @@ def test_an_answer_of_the_wrong_length_is_not_retried(api):
 
 
 def test_only_http_urls_are_accepted():
-    with pytest.raises(ValueError, match="not an http"):
+    with pytest.raises(PredictionError, match="not an http"):
         HttpApiRanker("file:///etc/passwd", API_KEY)
 
 

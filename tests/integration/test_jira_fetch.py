@@ -24,8 +24,8 @@ from training_jobs.data.jira_fetch import (
     state_path,
 )
 
-from tests.conftest import REPO_ROOT
 from tests.fakes.jira import API_TOKEN, EMAIL, PAT, FakeJira, rest_issue, running_fake_jira
+from tests.support.events import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 

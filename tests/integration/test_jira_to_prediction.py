@@ -16,12 +16,12 @@ from itertools import islice
 from pathlib import Path
 
 import pytest
-from training_jobs.datasets import read_tickets
+from training_jobs.data.readers import read_tickets
 
 from jira_priority.labels import JIRA_CLOUD, SCHEME_FILE
-from tests.conftest import REPO_ROOT, load_event
 from tests.fakes.jira import API_TOKEN, EMAIL, FakeJira, rest_issue, running_fake_jira
 from tests.integration.local_server import start_server, stop
+from tests.support.events import REPO_ROOT, load_event
 
 pytestmark = pytest.mark.integration
 

@@ -36,15 +36,16 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from jira_priority.labels import priority_from_label
+from jira_priority.schemas import PredictRequest
 from jira_priority.text import normalise_ticket
-from tests.conftest import REPO_ROOT, load_event
 from tests.fakes.blazingtext_endpoint import (
     FakeEndpoint,
     answers_from_model,
     running_fake_endpoint,
 )
-from tests.fixtures_model import train_tiny_model
 from tests.integration.processes import free_port, stop_process
+from tests.support.events import REPO_ROOT, load_event
+from tests.support.models import train_tiny_model
 
 pytestmark = pytest.mark.integration
 
@@ -52,6 +53,34 @@ BUILD_DIR = REPO_ROOT / ".aws-sam" / "build" / "PredictFunction"
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
 #: What the Lambda Python runtime brings itself; everything else must come from the build.
 RUNTIME_DISTRIBUTION = "awslambdaric"
+#: Words that make a batch of distinct tickets (25, the largest batch).
+MODEL_WORDS = [
+    "namenode",
+    "datanode",
+    "broker",
+    "consumer",
+    "producer",
+    "scheduler",
+    "resourcemanager",
+    "nodemanager",
+    "regionserver",
+    "master",
+    "worker",
+    "client",
+    "server",
+    "gateway",
+    "proxy",
+    "cache",
+    "index",
+    "parser",
+    "compiler",
+    "planner",
+    "optimizer",
+    "executor",
+    "driver",
+    "connector",
+    "replicator",
+]
 
 
 def emulator_binary() -> Path:
@@ -267,8 +296,9 @@ def test_the_function_python_sees_only_the_build_and_the_runtime(runtime_dir: Pa
     assert not [entry for entry in seen["path"] if "site-packages" in entry]
     assert seen["pytest"] is False
     assert seen["awslambdaric"] is True
-    copied = {path.name for path in runtime_dir.iterdir()}
-    assert not copied & {path.name for path in BUILD_DIR.iterdir()}  # nothing sam build provides
+    # nothing sam build provides (both hold bytecode of their own top-level modules)
+    copied = {path.name for path in runtime_dir.iterdir()} - {"__pycache__"}
+    assert not copied & {path.name for path in BUILD_DIR.iterdir()}
 
 
 @pytest.mark.parametrize(
@@ -316,6 +346,30 @@ def test_built_function_serves_the_model_in_process(embedded_emulator: str, mode
         [float(p) for p in probabilities], abs=1e-5
     )
     assert body["model"].startswith("model.bin@sha256:")
+
+
+def test_built_function_answers_a_batch_like_the_training_build(
+    embedded_emulator: str, model: Any
+) -> None:
+    """The zip's fasttext-predict-v2 and fasttext-community give the same answers, batch too."""
+    texts = [f"{word} fails with a NullPointerException on restart" for word in MODEL_WORDS]
+    event = load_event("predict-text")
+    event["body"] = json.dumps({"tickets": [{"text": text} for text in texts], "k": 3})
+    tickets = PredictRequest.model_validate_json(event["body"]).all_tickets()
+
+    result = invoke(embedded_emulator, event)
+
+    assert result["statusCode"] == 200
+    predictions = json.loads(result["body"])["predictions"]
+    assert len(predictions) == len(texts)
+    for ticket, prediction in zip(tickets, predictions, strict=True):
+        labels, probabilities = model.predict(normalise_ticket(*ticket.parts()), k=3)
+        assert [r["priority"] for r in prediction["ranking"]] == [
+            priority_from_label(label).value for label in labels
+        ]
+        assert [r["probability"] for r in prediction["ranking"]] == pytest.approx(
+            [float(p) for p in probabilities], abs=1e-5
+        )
 
 
 def test_built_function_reports_embedded_health(embedded_emulator: str) -> None:

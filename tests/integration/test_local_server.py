@@ -17,7 +17,6 @@ from training_jobs.local_api.gateway import build_event, response_parts
 
 from jira_priority.labels import Priority
 from jira_priority.model_files import file_digest
-from tests.fixtures_model import PROBES, train_tiny_model
 from tests.integration.local_server import (
     API_KEY,
     REPO_ROOT,
@@ -26,6 +25,7 @@ from tests.integration.local_server import (
     start_server,
     stop,
 )
+from tests.support.models import PROBES, train_tiny_model
 
 pytestmark = pytest.mark.integration
 

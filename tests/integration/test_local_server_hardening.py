@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from jira_priority.labels import Priority
-from tests.fixtures_model import PROBES, train_tiny_model
 from tests.integration.local_server import (
     API_KEY,
     RawResponse,
@@ -29,6 +28,7 @@ from tests.integration.local_server import (
     start_server,
     stop,
 )
+from tests.support.models import PROBES, train_tiny_model
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ model.bin and the endpoint's answer is one queued through moto's
 ``/moto-api/static/sagemaker/endpoint-results``; its tuning jobs finish at
 once and always name "FakeTrainingJobName" as the best job (so the deploy
 here is from the training job; deploying a tuning job's best job is covered
-in tests/unit/test_sagemaker_deploy.py); it has no UpdateEndpoint or
+in tests/unit/sagemaker/test_deploy.py); it has no UpdateEndpoint or
 StopTrainingJob, which tests/unit cover with a Stubber.
 """
 

@@ -19,8 +19,8 @@ import pytest
 from jira_priority import app as handler
 from jira_priority.predictors.sagemaker import SageMakerPredictor, runtime_client
 from jira_priority.settings import load_settings
-from tests.conftest import TEST_ENDPOINT, load_event
 from tests.fakes.blazingtext_endpoint import FakeEndpoint, running_fake_endpoint
+from tests.support.events import TEST_ENDPOINT, load_event
 
 pytestmark = pytest.mark.integration
 

@@ -13,8 +13,8 @@ import subprocess
 
 import pytest
 
-from tests.conftest import REPO_ROOT
-from tests.sam_template import TEMPLATE, function_environment
+from tests.support.events import REPO_ROOT
+from tests.support.sam_template import TEMPLATE, function_environment
 
 pytestmark = pytest.mark.integration
 

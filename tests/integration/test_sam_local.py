@@ -43,11 +43,11 @@ from training_jobs.sam_local.local_function import (
 
 from jira_priority import app as handler
 from jira_priority.predictors.embedded import EmbeddedPredictor
-from tests.conftest import EVENTS_DIR, REPO_ROOT, TEST_ENDPOINT, event_names, load_event
-from tests.event_expectations import HEALTH, PREDICTIONS, REFUSALS
 from tests.fakes.blazingtext_endpoint import FakeEndpoint, running_fake_endpoint
-from tests.fixtures_model import train_tiny_model
 from tests.integration.processes import free_port, stop_process
+from tests.support.event_expectations import HEALTH, PREDICTIONS, REFUSALS
+from tests.support.events import EVENTS_DIR, REPO_ROOT, TEST_ENDPOINT, event_names, load_event
+from tests.support.models import train_tiny_model
 
 pytestmark = pytest.mark.integration
 

@@ -1,1 +1,1 @@
-"""Tickets in: readers, the Jira REST fetch, priority schemes, prepare."""
+"""Tickets in: readers (CSV, Jira export, JSON lines), prepare (filter, split), manifest."""

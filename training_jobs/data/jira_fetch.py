@@ -41,7 +41,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from jira_priority.schemas import adf_text
+from jira_priority.adf import adf_text
 
 #: The issue fields prepare reads; nothing else is fetched.
 FIELDS = ("summary", "description", "priority", "project", "issuetype", "status", "created")

@@ -6,9 +6,7 @@ protocol: ``gateway`` (routes, API key, its own error answers, the proxy
 event), ``function`` (one execution environment per process), ``asgi`` (the
 checks on each request), ``protocol`` (connection cap, request deadline, JSON
 answers to malformed requests) and ``server`` (start-up and worker processes).
+
+Nothing is imported here: ``options`` (what ``jira-priority serve --help`` shows)
+must not pull in uvicorn, which only the ``train`` extra installs.
 """
-
-from training_jobs.local_api.options import ServeOptions
-from training_jobs.local_api.server import ServeError, serve
-
-__all__ = ["ServeError", "ServeOptions", "serve"]

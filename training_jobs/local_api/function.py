@@ -75,7 +75,7 @@ def load_function(model_uri: str, timeout: float) -> ExecutionEnvironment:
     from jira_priority.settings import Settings
 
     try:
-        settings = Settings(predictor_backend="embedded", model_uri=model_uri)
+        settings = Settings.from_environ(predictor_backend="embedded", model_uri=model_uri)
         predictor = EmbeddedPredictor.from_settings(settings)
         predictor.load()  # checks and verifies the model: a damaged one is one line
     except ValidationError as exc:

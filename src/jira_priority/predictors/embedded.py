@@ -7,8 +7,8 @@ file, or the ``model.tar.gz`` of a training job) and is loaded once per
 execution environment, on first use, under a lock.
 
 Only ``fasttext.load_model`` and ``model.predict`` are used: the Lambda zip
-ships the predict-only ``fasttext-predict`` build, the training tools the full
-``fasttext-community``; both provide these two calls.
+ships the predict-only ``fasttext-predict-v2`` build, the training tools the full
+``fasttext-community``; both provide these two calls, with the same answers.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from jira_priority.model_files import (
 )
 from jira_priority.predictors.base import LabelScore, checked_ranking
 from jira_priority.settings import Settings
+from jira_priority.snapstart import close_connections
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -219,7 +220,7 @@ class EmbeddedPredictor:
 
     def predict(self, texts: Sequence[str], k: int) -> list[list[LabelScore]]:
         model = self._loaded_model()
-        # One call per text: fasttext-predict's list form returns labels without
+        # One call per text: fasttext-predict-v2's list form returns labels without
         # probabilities, so only the single-line form behaves the same in both builds.
         # fastText reads one line per call; a newline inside a text would cut it short.
         rankings: list[list[LabelScore]] = []
@@ -232,6 +233,22 @@ class EmbeddedPredictor:
                 raise BadModelResponseError("The model answered labels without probabilities.")
             rankings.append(checked_ranking(zip(labels, probs, strict=True)))
         return rankings
+
+    # --- SnapStart (jira_priority.snapstart) ----------------------------------
+
+    def before_snapshot(self) -> None:
+        """Load the model into the snapshot; a failure is retried on the first request."""
+        self.is_ready()
+
+    def after_restore(self) -> None:
+        """Renew what the snapshot made stale: S3 connections and the retry timer."""
+        with self._lock:
+            # monotonic time from before the snapshot does not count in this environment
+            self._failed_at = None
+        if self._s3 is not None:
+            close_connections(self._s3)
+        elif s3_client.cache_info().currsize:
+            close_connections(s3_client())
 
     # --- loading -------------------------------------------------------------
 

@@ -1,18 +1,16 @@
 """The SageMaker backend: InvokeEndpoint on a BlazingText endpoint.
 
-BlazingText's JSON protocol: the request is
-``{"instances": [...], "configuration": {"k": k}}`` and the answer is a list
-with one ``{"label": [...], "prob": [...]}`` per instance. Every SDK failure is
+The request and answer are BlazingText's JSON protocol
+(``jira_priority.blazingtext``). Every SDK failure is
 wrapped here into a domain error (``jira_priority.errors``), so nothing above
 this module knows botocore.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
@@ -26,8 +24,8 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from jira_priority.blazingtext import JSON, decode_answer, encode_request
 from jira_priority.errors import (
-    BadModelResponseError,
     ConfigurationError,
     EndpointRejectedError,
     ModelInvocationError,
@@ -37,13 +35,12 @@ from jira_priority.errors import (
     UpstreamUnavailableError,
 )
 from jira_priority.labels import DEFAULT_SCHEME, PriorityScheme
-from jira_priority.predictors.base import LabelScore, checked_ranking
+from jira_priority.predictors.base import LabelScore
 from jira_priority.settings import Settings
+from jira_priority.snapstart import close_connections
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker_runtime import SageMakerRuntimeClient
-
-JSON = "application/json"
 
 # Error codes InvokeEndpoint documents, by what they mean for our client.
 _THROTTLED = {"ThrottlingException", "Throttling", "TooManyRequestsException"}
@@ -65,11 +62,13 @@ def runtime_client(
     connect_timeout: float = _FIELDS["sagemaker_connect_timeout_seconds"].default,
     read_timeout: float = _FIELDS["sagemaker_read_timeout_seconds"].default,
     max_attempts: int = _FIELDS["sagemaker_max_attempts"].default,
+    region: str | None = None,
 ) -> SageMakerRuntimeClient:
     """One sagemaker-runtime client per execution environment and timeout setting.
 
     ``AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME`` (read by botocore itself) points it
-    at a stand-in in tests.
+    at a stand-in in tests. ``region`` None is boto3's own lookup
+    (``AWS_DEFAULT_REGION``, the profile), which the Lambda runtime always sets.
     """
     config = Config(
         connect_timeout=connect_timeout,
@@ -78,7 +77,7 @@ def runtime_client(
         tcp_keepalive=True,
     )
     try:
-        return boto3.client("sagemaker-runtime", config=config)
+        return boto3.client("sagemaker-runtime", region_name=region, config=config)
     except NoRegionError as exc:
         raise ConfigurationError(
             "invalid configuration: AWS_REGION (or AWS_DEFAULT_REGION) is not set"
@@ -108,6 +107,15 @@ class SageMakerPredictor:
         )
         return cls(settings.sagemaker_endpoint_name, client, settings.scheme)
 
+    # --- SnapStart (jira_priority.snapstart) ----------------------------------
+
+    def before_snapshot(self) -> None:
+        """Nothing to prepare: init opens no connection and the endpoint is not called."""
+
+    def after_restore(self) -> None:
+        """Drop pooled connections: their sockets belong to the snapshotted machine."""
+        close_connections(self._client)
+
     @property
     def model_id(self) -> str:
         return self._endpoint_name
@@ -122,18 +130,17 @@ class SageMakerPredictor:
         return True
 
     def predict(self, texts: Sequence[str], k: int) -> list[list[LabelScore]]:
-        payload = json.dumps({"instances": list(texts), "configuration": {"k": k}})
         try:
             response = self._client.invoke_endpoint(
                 EndpointName=self._endpoint_name,
-                Body=payload.encode("utf-8"),
+                Body=encode_request(texts, k),
                 ContentType=JSON,
                 Accept=JSON,
             )
             raw = response["Body"].read()
         except (ClientError, BotoCoreError) as exc:
             raise _domain_error(exc) from exc
-        return parse_blazingtext_answer(raw, expected=len(texts), k=k)
+        return decode_answer(raw, expected=len(texts), k=k)
 
 
 def _domain_error(exc: ClientError | BotoCoreError) -> ServiceError:
@@ -158,33 +165,3 @@ def _domain_error(exc: ClientError | BotoCoreError) -> ServiceError:
         return EndpointRejectedError()
     # NoCredentialsError and other local SDK failures: the function is misconfigured
     return EndpointRejectedError("The model endpoint could not be called.")
-
-
-def parse_blazingtext_answer(raw: bytes, expected: int, k: int) -> list[list[LabelScore]]:
-    """Check and convert the endpoint's answer; anything unexpected is a BadModelResponseError."""
-    try:
-        answer: Any = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadModelResponseError("The model's answer is not JSON.") from exc
-    if not isinstance(answer, list) or len(answer) != expected:
-        raise BadModelResponseError(
-            f"The model answered {_describe(answer)} for {expected} ticket(s)."
-        )
-    return [_ranking(item, k) for item in answer]
-
-
-def _ranking(item: Any, k: int) -> list[LabelScore]:
-    if not isinstance(item, dict):
-        raise BadModelResponseError("A model answer is not an object with label and prob.")
-    labels, probs = item.get("label"), item.get("prob")
-    if not isinstance(labels, list) or not isinstance(probs, list) or len(labels) != len(probs):
-        raise BadModelResponseError("A model answer lacks matching label and prob lists.")
-    if not labels or len(labels) > k:
-        raise BadModelResponseError(f"A model answer has {len(labels)} labels; asked for {k}.")
-    return checked_ranking(zip(labels, probs, strict=True))
-
-
-def _describe(answer: Any) -> str:
-    if isinstance(answer, list):
-        return f"{len(answer)} result(s)"
-    return f"a JSON {type(answer).__name__}"

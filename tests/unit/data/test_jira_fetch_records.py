@@ -13,7 +13,7 @@ from training_jobs.data.jira_fetch import (
     credentials_from_environment,
     issue_record,
 )
-from training_jobs.datasets import read_tickets
+from training_jobs.data.readers import read_tickets
 
 from jira_priority.labels import JIRA_CLOUD
 

@@ -77,7 +77,8 @@ def test_a_jira_cloud_export_prepares_trains_and_evaluates_in_its_names(
     # train-local takes the scheme prepare wrote beside train.txt, and puts it beside the model
     assert main(["train-local", "--train", str(data / "train.txt"),
                  "--validation", str(data / "validation.txt"), "-o", str(model),
-                 "--epochs", "20", "--vector-dim", "8", "--buckets", "1000"]) == 0  # fmt: skip
+                 "--epochs", "20", "--vector-dim", "8", "--buckets", "1000",
+                 "--min-validation-lines", "10"]) == 0  # fmt: skip
     assert json.loads((model / SCHEME_FILE).read_text())["name"] == "jira-cloud"
     training = json.loads((model / "training.json").read_text())
     assert [c["priority"] for c in training["validation"]["model.bin"]["per_class"]] == [

@@ -1,0 +1,1 @@
+"""Helpers the tests share; fixtures that use them live in the conftest.py files."""

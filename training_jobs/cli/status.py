@@ -1,0 +1,59 @@
+"""``status``: the state of a job or endpoint, once or until it settles."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from training_jobs.cli.options import RESOURCE_NAME, aws_options, exactly_one, wait_options
+
+TARGETS = ("training_job", "tuning_job", "transform_job", "endpoint")
+
+
+@click.command("status")
+@click.option("--training-job", type=RESOURCE_NAME, metavar="NAME", help="a training job")
+@click.option("--tuning-job", type=RESOURCE_NAME, metavar="NAME", help="a tuning job")
+@click.option("--transform-job", type=RESOURCE_NAME, metavar="NAME", help="a batch transform job")
+@click.option("--endpoint", type=RESOURCE_NAME, metavar="NAME", help="an endpoint")
+@aws_options()
+@wait_options(default_timeout=24 * 3600, wait_by_default=False)
+@click.pass_context
+def command(
+    ctx: click.Context,
+    training_job: str | None,
+    tuning_job: str | None,
+    transform_job: str | None,
+    endpoint: str | None,
+    region: str | None,
+    dry_run: bool,
+    wait: bool,
+    poll_seconds: float,
+    timeout_seconds: float,
+) -> int:
+    """Describe one training job, tuning job, transform job or endpoint (give exactly one) and
+    print a JSON summary. With --wait, print a progress line (elapsed time, state, secondary
+    status) at every check until it completes or fails. A failed job exits with status 1."""
+    target = exactly_one(ctx.params, *TARGETS)
+    from training_jobs.errors import CommandError
+    from training_jobs.sagemaker import aws
+    from training_jobs.sagemaker.status import summary
+    from training_jobs.sagemaker.watch import READERS, Kind, wait_until_finished
+
+    region = aws.require_region(region)
+    kind = Kind(target.replace("_", "-"))
+    name = str(ctx.params[target])
+    if dry_run:
+        request = {kind.name_field: name}
+        return aws.print_plan([aws.ApiCall("sagemaker", f"Describe{kind.api_name}", request)])
+    sagemaker = aws.Aws(region).sagemaker
+    if wait:
+        state = wait_until_finished(
+            sagemaker, kind, name, poll_seconds=poll_seconds, timeout_seconds=timeout_seconds
+        )
+    else:
+        state = READERS[kind](sagemaker, name)
+    print(json.dumps(summary(state), indent=2, default=str))
+    if state.finished and not state.succeeded:
+        raise CommandError(f"{kind.label} {name} {state.status}: {state.failure_reason}")
+    return 0

@@ -1,0 +1,294 @@
+"""What ``evaluate`` can score with: a local model, a SageMaker endpoint, or the HTTP API.
+
+Each is a ``TicketRanker``: it takes raw tickets (title, description) and
+answers a ranking of priorities per ticket, most probable first. Model
+backends (``jira_priority.predictors``) get the text through the one
+normaliser, exactly as the Lambda sends it; the HTTP API gets the raw ticket
+and normalises it itself, so evaluating through it tests that path too.
+
+Failures come out as two kinds: ``RetryableError`` (throttled, unavailable,
+timed out: worth another attempt, maybe after ``retry_after`` seconds) and
+``PredictionError`` (anything a retry will not fix).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from email.message import Message
+from http import HTTPStatus
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from botocore.exceptions import BotoCoreError
+
+from jira_priority.errors import (
+    ServiceError,
+    UpstreamThrottledError,
+    UpstreamTimeoutError,
+    UpstreamUnavailableError,
+)
+from jira_priority.labels import DEFAULT_SCHEME, Level, PriorityScheme, UnknownLabelError
+from jira_priority.predictors.base import Predictor, scheme_of
+from jira_priority.settings import Settings
+from jira_priority.text import normalise_ticket
+from training_jobs.errors import CommandError
+
+#: The HTTP API's batch limit: the deployed function's MAX_BATCH_SIZE default.
+HTTP_MAX_BATCH: int = Settings.model_fields["max_batch_size"].default
+
+#: (title, description) of one ticket, as read from the file.
+TicketText = tuple[str, str]
+Ranking = list[Level]
+
+
+class PredictionError(CommandError):
+    """The predictor failed in a way another attempt will not fix."""
+
+
+class RetryableError(Exception):
+    """The predictor is throttled, unavailable or slow; try again later."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TicketRanker(Protocol):
+    #: Describes the predictor in reports: kind and model/endpoint/URL.
+    description: dict[str, str]
+    #: Most tickets one call may carry, or None for no limit of its own.
+    max_batch: int | None
+    #: The priority scheme its answers are in.
+    scheme: PriorityScheme
+
+    def rank(self, tickets: Sequence[TicketText], k: int) -> list[Ranking]: ...
+
+
+# --- model backends (local file, SageMaker endpoint) ------------------------------
+
+_RETRYABLE_SERVICE_ERRORS = (UpstreamThrottledError, UpstreamUnavailableError, UpstreamTimeoutError)
+
+
+class PredictorRanker:
+    """Any ``jira_priority`` predictor, fed the normalised text like the Lambda feeds it."""
+
+    max_batch: int | None = None
+
+    def __init__(
+        self, predictor: Predictor, kind: str, scheme: PriorityScheme | None = None
+    ) -> None:
+        """``scheme`` None: the predictor's own (a local model's scheme.json), else apache."""
+        self._predictor = predictor
+        self.description = {"kind": kind, "backend": predictor.backend}
+        self.scheme = scheme if scheme is not None else scheme_of(predictor)
+
+    def rank(self, tickets: Sequence[TicketText], k: int) -> list[Ranking]:
+        texts = [normalise_ticket(title, description) for title, description in tickets]
+        try:
+            answers = self._predictor.predict(texts, k)
+        except _RETRYABLE_SERVICE_ERRORS as exc:
+            raise RetryableError(exc.public_message, retry_after=exc.retry_after) from exc
+        except ServiceError as exc:
+            raise PredictionError(_with_cause(exc.public_message, exc)) from exc
+        if len(answers) != len(texts):
+            raise PredictionError(f"the predictor answered {len(answers)} for {len(texts)} tickets")
+        self.description["model"] = self._predictor.model_id
+        try:
+            return [[self.scheme.from_label(label) for label, _ in answer] for answer in answers]
+        except UnknownLabelError as exc:
+            raise PredictionError(str(exc)) from exc
+
+
+def _with_cause(message: str, exc: BaseException) -> str:
+    """A domain error's public message plus its cause: an operator needs both."""
+    cause = exc.__cause__
+    return f"{message} ({type(cause).__name__}: {cause})" if cause else message
+
+
+def local_model_ranker(model_uri: str, scheme: PriorityScheme | None = None) -> PredictorRanker:
+    """A model.bin/.ftz/model.tar.gz path or s3:// URI, loaded in-process now (or failing).
+
+    Its scheme is ``scheme``, else the scheme.json that travels with the model, else apache.
+    """
+    from training_jobs.modelling.loading import load_model
+
+    ranker = PredictorRanker(load_model(model_uri), "local-model", scheme)
+    ranker.description["model_uri"] = model_uri
+    return ranker
+
+
+def sagemaker_ranker(
+    endpoint_name: str,
+    region: str | None = None,
+    client: Any = None,
+    scheme: PriorityScheme = DEFAULT_SCHEME,
+) -> PredictorRanker:
+    """A SageMaker endpoint in ``region``; ``client`` is a sagemaker-runtime client (made
+    here if None).
+
+    The client retries once at most: this module's retry loop, with its
+    progress messages and Retry-After handling, does the rest.
+    """
+    from jira_priority.errors import ConfigurationError
+    from jira_priority.predictors.sagemaker import SageMakerPredictor, runtime_client
+
+    if client is None:
+        if not region:
+            raise PredictionError(
+                "--endpoint needs a region: pass --region or set AWS_REGION", exit_code=2
+            )
+        try:
+            client = runtime_client(
+                connect_timeout=5.0, read_timeout=60.0, max_attempts=1, region=region
+            )
+        except ConfigurationError as exc:
+            raise PredictionError(
+                f"cannot make a sagemaker-runtime client: {exc.public_message}"
+            ) from exc
+        except BotoCoreError as exc:  # unknown profile, ...
+            raise PredictionError(f"cannot make a sagemaker-runtime client: {exc}") from exc
+    predictor = SageMakerPredictor(endpoint_name, client, scheme)
+    ranker = PredictorRanker(predictor, "sagemaker-endpoint")
+    ranker.description["endpoint_name"] = endpoint_name
+    return ranker
+
+
+# --- the deployed HTTP API ---------------------------------------------------------
+
+_RETRY_STATUSES = {
+    HTTPStatus.TOO_MANY_REQUESTS,
+    HTTPStatus.SERVICE_UNAVAILABLE,
+    HTTPStatus.GATEWAY_TIMEOUT,
+}
+
+Opener = Callable[[urllib.request.Request, float], Any]
+
+
+def _urlopen(request: urllib.request.Request, timeout: float) -> Any:
+    # The scheme is checked to be http(s) when the ranker is made.
+    return urllib.request.urlopen(request, timeout=timeout)  # noqa: S310
+
+
+def _retry_after(headers: Message | None) -> float | None:
+    """Retry-After in seconds (the HTTP-date form is treated as absent)."""
+    value = headers.get("Retry-After") if headers is not None else None
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and seconds >= 0 else None
+
+
+class HttpApiRanker:
+    """``POST {url}/predict`` (with ``x-api-key`` when given), 25 tickets per request at most.
+
+    Only 429, 503 and 504 (and network failures) are retried: the API's 502
+    means the model failed or the endpoint refused, which another try won't fix.
+    """
+
+    max_batch: int | None = HTTP_MAX_BATCH
+
+    def __init__(
+        self,
+        url: str,
+        api_key: str | None = None,
+        timeout: float = 30.0,
+        opener: Opener = _urlopen,
+        scheme: PriorityScheme = DEFAULT_SCHEME,
+    ) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise PredictionError(f"--api-url: not an http(s) URL: {url!r}", exit_code=2)
+        # Either the API's base URL or the stack's PredictApiUrl output (…/predict).
+        self.url = url.rstrip("/").removesuffix("/predict")
+        self.api_key = api_key
+        self.timeout = timeout
+        self.opener = opener
+        self.scheme = scheme
+        self.description = {"kind": "http-api", "url": self.url}
+
+    def rank(self, tickets: Sequence[TicketText], k: int) -> list[Ranking]:
+        if len(tickets) > HTTP_MAX_BATCH:
+            raise ValueError(f"the API takes at most {HTTP_MAX_BATCH} tickets per request")
+        body = {
+            "tickets": [
+                {"title": title, "description": description} for title, description in tickets
+            ],
+            "k": k,
+        }
+        answer = self._post(json.dumps(body).encode("utf-8"))
+        predictions = answer.get("predictions") if isinstance(answer, dict) else None
+        if not isinstance(predictions, list) or len(predictions) != len(tickets):
+            raise PredictionError(
+                f"the API answered no list of {len(tickets)} predictions: {str(answer)[:200]}"
+            )
+        models = {str(p.get("model")) for p in predictions if isinstance(p, dict) and "model" in p}
+        if models:
+            self.description["model"] = ", ".join(sorted(models))
+        return [_api_ranking(prediction, self.scheme) for prediction in predictions]
+
+    def _post(self, data: bytes) -> Any:
+        request = urllib.request.Request(  # noqa: S310 (scheme checked in __init__)
+            f"{self.url}/predict",
+            data=data,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                # A server without keys (`make serve`, `sam local start-api`) needs none.
+                **({"x-api-key": self.api_key} if self.api_key else {}),
+            },
+        )
+        try:
+            with self.opener(request, self.timeout) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as exc:
+            detail = _error_detail(exc)
+            if exc.code in _RETRY_STATUSES:
+                raise RetryableError(
+                    f"HTTP {exc.code}{detail}", retry_after=_retry_after(exc.headers)
+                ) from exc
+            hint = ""
+            if exc.code == HTTPStatus.FORBIDDEN and not self.api_key:
+                hint = "; the API wants a key: pass --api-key or set JIRA_PRIORITY_API_KEY"
+            raise PredictionError(f"HTTP {exc.code}{detail}{hint}") from exc
+        except TimeoutError as exc:
+            raise RetryableError(f"no answer within {self.timeout:g} s") from exc
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, TimeoutError | socket.timeout):
+                raise RetryableError(f"no answer within {self.timeout:g} s") from exc
+            raise RetryableError(f"cannot reach {self.url}: {exc.reason}") from exc
+        except (ConnectionError, OSError) as exc:
+            raise RetryableError(f"connection to {self.url} failed: {exc}") from exc
+        try:
+            return json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise PredictionError("the API answered something that is not JSON") from exc
+
+
+def _error_detail(exc: urllib.error.HTTPError) -> str:
+    """`` (code: message)`` from the API's error body, if it has one."""
+    try:
+        body = json.loads(exc.read())
+        error = body["error"]
+        return f" ({error['code']}: {error['message']})"
+    except (ValueError, KeyError, TypeError, OSError):
+        return ""
+
+
+def _api_ranking(prediction: Any, scheme: PriorityScheme) -> Ranking:
+    if not isinstance(prediction, dict):
+        raise PredictionError("a prediction of the API is not an object")
+    try:
+        ranking = prediction.get("ranking")
+        if isinstance(ranking, list) and ranking:
+            return [scheme.from_name(str(entry["priority"])) for entry in ranking]
+        return [scheme.from_name(str(prediction["priority"]))]
+    except (KeyError, TypeError, UnknownLabelError) as exc:
+        raise PredictionError(
+            f"unreadable prediction from the API: {str(prediction)[:200]}"
+        ) from exc

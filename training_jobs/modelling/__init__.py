@@ -1,0 +1,1 @@
+"""The model: BlazingText hyperparameters, local fastText training, the one model loader."""

@@ -1,0 +1,401 @@
+"""``train-local``: train a BlazingText-compatible model on this machine with fastText.
+
+BlazingText's supervised mode is fastText's, and the ``model.bin`` files
+cross-load, so the model written here can be served by the embedded backend,
+uploaded as a ``model.tar.gz`` to a SageMaker endpoint, and a training job's
+``model.bin`` can be evaluated or served here. The hyperparameters are
+BlazingText's (``training_jobs.modelling.hyperparameters``), mapped onto fastText's.
+
+Early stopping follows BlazingText's meaning (validation accuracy checked
+after each epoch from ``min_epochs`` on; stop after ``patience`` epochs
+without improvement) with one difference: fastText cannot resume training,
+so the candidate for N epochs is a fresh run of N epochs (its learning rate
+decays to zero over those N). The best candidate is kept.
+
+Outputs in ``--output-dir``: ``model.bin``, optionally ``model.ftz``
+(quantised), ``scheme.json`` (the priority scheme the labels mean, from
+``--scheme`` or the one ``prepare`` wrote beside the training file; serving
+reads it), and ``training.json`` (settings, data, timings, sizes and
+validation metrics beside the majority-class baseline, both as
+``training_jobs.evaluation.metrics`` computes them for ``evaluate``).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jira_priority.labels import (
+    DEFAULT_SCHEME,
+    SCHEME_FILE,
+    Level,
+    PriorityScheme,
+    UnknownLabelError,
+    parse_scheme,
+    read_scheme_file,
+)
+from training_jobs.console import say
+from training_jobs.data.readers import PreparedExample, file_sha256, read_prepared
+from training_jobs.errors import CommandError
+from training_jobs.evaluation.metrics import Metrics, compute_metrics, majority_baseline
+from training_jobs.modelling.hyperparameters import (
+    BlazingTextHyperparameters,
+)
+
+REPORT_FILE = "training.json"
+#: Below this, validation figures are noise: a validation file this short is refused.
+MIN_VALIDATION_LINES = 50
+#: Tickets timed one at a time for the latency figure.
+LATENCY_SAMPLE = 500
+
+
+# --- fastText ----------------------------------------------------------------
+
+
+def _fasttext() -> Any:
+    try:
+        import fasttext
+    except ImportError as exc:
+        raise CommandError(
+            "the fasttext module is missing: install the training extra "
+            "(pip install -e '.[train]', which brings fasttext-community)"
+        ) from exc
+    if not hasattr(fasttext, "train_supervised"):
+        raise CommandError(
+            "this fasttext build can only predict (fasttext-predict); training needs "
+            "fasttext-community (pip install -e '.[train]')"
+        )
+    return fasttext
+
+
+def fasttext_arguments(hp: BlazingTextHyperparameters, epochs: int) -> dict[str, Any]:
+    """BlazingText's supervised hyperparameters under fastText's names."""
+    return {
+        "epoch": epochs,
+        "lr": hp.learning_rate,
+        "dim": hp.vector_dim,
+        "wordNgrams": hp.word_ngrams,
+        "minCount": hp.min_count,
+        "bucket": hp.buckets,
+        "loss": "softmax",
+        # BlazingText's supervised mode has no sub-word features.
+        "minn": 0,
+        "maxn": 0,
+    }
+
+
+def predict_priorities(
+    model: Any, texts: Sequence[str], scheme: PriorityScheme = DEFAULT_SCHEME
+) -> list[Level]:
+    """The top priority for each (already normalised) text."""
+    if not texts:
+        return []
+    labels, _ = model.predict(list(texts), k=1)
+    try:
+        return [scheme.from_label(str(ranked[0]) if len(ranked) else "") for ranked in labels]
+    except UnknownLabelError as exc:
+        raise CommandError(f"the model answered an {exc}") from exc
+
+
+def validation_metrics(
+    model: Any, validation: Sequence[PreparedExample], scheme: PriorityScheme = DEFAULT_SCHEME
+) -> Metrics:
+    """The figures of ``training_jobs.metrics`` for the model on the validation lines."""
+    predicted = predict_priorities(model, [example.text for example in validation], scheme)
+    truth = [example.level(scheme) for example in validation]
+    return compute_metrics(truth, [(p,) for p in predicted], scheme)
+
+
+#: Probability cut-offs reported for rules that act only on confident answers (Jira Automation).
+THRESHOLDS: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+
+
+def threshold_figures(
+    model: Any, validation: Sequence[PreparedExample], scheme: PriorityScheme = DEFAULT_SCHEME
+) -> list[dict[str, Any]]:
+    """For each threshold: the share of tickets whose top probability reaches it, and how
+    often that top priority is right (what a rule that sets it only then would achieve)."""
+    if not validation:
+        return []
+    labels, probabilities = model.predict([example.text for example in validation], k=1)
+    predicted = [str(ranked[0]) if len(ranked) else "" for ranked in labels]
+    right = [label == example.label for label, example in zip(predicted, validation, strict=True)]
+    top = [float(p[0]) if len(p) else 0.0 for p in probabilities]
+    figures = []
+    for threshold in THRESHOLDS:
+        covered = [i for i, p in enumerate(top) if p >= threshold]
+        by_priority: dict[str, dict[str, Any]] = {}
+        for level in scheme.priorities:
+            mine = [i for i in covered if predicted[i] == level.label]
+            if mine:
+                hits = sum(right[i] for i in mine)
+                by_priority[level.value] = {"tickets": len(mine), "precision": hits / len(mine)}
+        figures.append(
+            {
+                "threshold": threshold,
+                "tickets": len(covered),
+                "coverage": len(covered) / len(validation),
+                "precision": sum(right[i] for i in covered) / len(covered) if covered else None,
+                "by_priority": by_priority,
+            }
+        )
+    return figures
+
+
+def training_scheme(option: str | None, train_path: Path) -> PriorityScheme:
+    """``--scheme`` if given, else the scheme.json prepare wrote beside the file, else apache."""
+    if option:
+        return parse_scheme(option)
+    beside = train_path.parent / SCHEME_FILE
+    return read_scheme_file(beside) if beside.is_file() else DEFAULT_SCHEME
+
+
+@dataclass
+class Candidate:
+    epochs: int
+    model: Any
+    accuracy: float | None
+    seconds: float
+
+
+def train_candidates(
+    train_path: Path,
+    validation: Sequence[PreparedExample],
+    hp: BlazingTextHyperparameters,
+    *,
+    seed: int,
+    threads: int,
+    verbose: bool,
+    scheme: PriorityScheme = DEFAULT_SCHEME,
+) -> tuple[Candidate, list[dict[str, Any]]]:
+    """Train once, or with early stopping one run per epoch count; the best run and the log."""
+    fasttext = _fasttext()
+    schedule: Iterator[int]
+    if hp.early_stopping and validation:
+        schedule = iter(range(min(hp.min_epochs, hp.epochs), hp.epochs + 1))
+    else:
+        if hp.early_stopping:
+            say("early stopping needs a validation file; training all epochs")
+        schedule = iter([hp.epochs])
+    best: Candidate | None = None
+    log: list[dict[str, Any]] = []
+    since_best = 0
+    for epochs in schedule:
+        started = time.perf_counter()
+        try:
+            model = fasttext.train_supervised(
+                input=str(train_path),
+                seed=seed,
+                thread=threads,
+                verbose=2 if verbose else 0,
+                **fasttext_arguments(hp, epochs),
+            )
+        except (ValueError, RuntimeError, MemoryError) as exc:
+            raise CommandError(f"fastText could not train on {train_path}: {exc}") from exc
+        seconds = time.perf_counter() - started
+        accuracy = validation_metrics(model, validation, scheme).accuracy if validation else None
+        candidate = Candidate(epochs, model, accuracy, seconds)
+        shown = f"validation accuracy {accuracy:.4f}" if accuracy is not None else "no validation"
+        say(f"epochs {epochs}: trained in {seconds:.1f} s, {shown}")
+        log.append({"epochs": epochs, "seconds": round(seconds, 2), "accuracy": accuracy})
+        if best is None or (accuracy is not None and (best.accuracy or 0.0) < accuracy):
+            best, since_best = candidate, 0
+        else:
+            since_best += 1
+            if since_best >= hp.patience:
+                say(f"early stopping: no improvement for {hp.patience} epochs")
+                break
+    assert best is not None  # the schedule is never empty
+    return best, log
+
+
+def measure_serving(model_path: Path, texts: Sequence[str]) -> dict[str, Any]:
+    """Load time and one-ticket latency, as the embedded backend will see them."""
+    fasttext = _fasttext()
+    started = time.perf_counter()
+    model = fasttext.load_model(str(model_path))
+    load_seconds = time.perf_counter() - started
+    sample = list(texts[:LATENCY_SAMPLE]) or ["null pointer exception on startup"]
+    timings = []
+    for text in sample:
+        started = time.perf_counter()
+        model.predict(text, k=3)
+        timings.append(time.perf_counter() - started)
+    timings.sort()
+    return {
+        "bytes": model_path.stat().st_size,
+        "megabytes": round(model_path.stat().st_size / 1_000_000, 1),
+        "load_seconds": round(load_seconds, 3),
+        "latency_ms_median": round(statistics.median(timings) * 1000, 3),
+        "latency_ms_p99": round(timings[min(len(timings) - 1, int(len(timings) * 0.99))] * 1000, 3),
+        "latency_sample": len(sample),
+    }
+
+
+# --- the command ---------------------------------------------------------------
+
+
+def _count_lines(path: Path, scheme: PriorityScheme) -> Counter[str]:
+    return Counter(example.label for example in read_prepared(path, scheme))
+
+
+def train(
+    *,
+    train_path: Path,
+    validation_path: Path | None,
+    output_dir: Path,
+    hp: BlazingTextHyperparameters,
+    seed: int = 42,
+    threads: int = 1,
+    quantize: bool = False,
+    quantize_cutoff: int = 100_000,
+    verbose: bool = False,
+    min_validation_lines: int = MIN_VALIDATION_LINES,
+    scheme_option: str | None = None,
+) -> dict[str, Any]:
+    """Train, write the outputs, and return the report written to training.json.
+
+    ``scheme_option`` is --scheme: the labels' priority scheme (default: the
+    scheme.json prepare wrote beside ``train_path``, else apache)."""
+    if threads < 1:
+        raise ValueError("threads must be at least 1")
+    if quantize_cutoff < 0:
+        raise ValueError("quantize cutoff must be at least 0")
+    scheme = training_scheme(scheme_option, train_path)
+    train_counts = _count_lines(train_path, scheme)  # also checks every line's label
+    if not train_counts:
+        raise CommandError(f"{train_path} has no training lines")
+    validation = list(read_prepared(validation_path, scheme)) if validation_path else []
+    if validation_path and len(validation) < min_validation_lines:
+        raise CommandError(
+            f"{validation_path} has {len(validation)} validation line(s), fewer than "
+            f"{min_validation_lines}: metrics and early stopping on so few would be noise. "
+            "Prepare more (prepare --validation-fraction), pass --min-validation-lines, "
+            "or --validation '' to train without"
+        )
+    say(
+        f"training on {sum(train_counts.values())} lines of {train_path}"
+        + (f", validating on {len(validation)} of {validation_path}" if validation_path else "")
+    )
+    started = time.perf_counter()
+    best, log = train_candidates(
+        train_path,
+        validation,
+        hp,
+        seed=seed,
+        threads=threads,
+        verbose=verbose,
+        scheme=scheme,
+    )
+    training_seconds = time.perf_counter() - started
+    output_dir.mkdir(parents=True, exist_ok=True)
+    model_path = output_dir / "model.bin"
+    partial = output_dir / "model.bin.part"
+    best.model.save_model(str(partial))
+    partial.replace(model_path)
+    scheme.write(output_dir)  # the embedded backend and evaluate read the names from here
+    say(f"wrote {model_path} ({model_path.stat().st_size / 1e6:.1f} MB), {scheme.name} scheme")
+
+    texts = [example.text for example in validation]
+    models: dict[str, Any] = {"model.bin": measure_serving(model_path, texts)}
+    evaluation: dict[str, Any] = {}
+    if validation:
+        evaluation["model.bin"] = validation_metrics(best.model, validation, scheme).as_dict()
+        evaluation["majority_baseline"] = majority_baseline(
+            [example.level(scheme) for example in validation], scheme
+        ).as_dict()
+        evaluation["thresholds"] = threshold_figures(best.model, validation, scheme)
+
+    quantised_path = output_dir / "model.ftz"
+    if quantize:
+        started = time.perf_counter()
+        try:
+            best.model.quantize(
+                input=str(train_path),
+                qnorm=True,
+                retrain=True,
+                cutoff=quantize_cutoff,
+                thread=threads,
+                verbose=2 if verbose else 0,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise CommandError(f"fastText could not quantise the model: {exc}") from exc
+        best.model.save_model(str(quantised_path))
+        say(
+            f"wrote {quantised_path} ({quantised_path.stat().st_size / 1e6:.1f} MB) in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+        models["model.ftz"] = measure_serving(quantised_path, texts)
+        if validation:
+            evaluation["model.ftz"] = validation_metrics(best.model, validation, scheme).as_dict()
+    elif quantised_path.exists():
+        quantised_path.unlink()  # an old .ftz would not match this model.bin
+
+    report: dict[str, Any] = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "hyperparameters": hp.as_dict(),
+        "sagemaker_hyperparameters": hp.as_sagemaker(),
+        "fasttext_arguments": fasttext_arguments(hp, best.epochs),
+        "seed": seed,
+        "threads": threads,
+        "scheme": scheme.as_dict(),
+        "data": {
+            "train": {
+                "path": str(train_path),
+                "sha256": file_sha256(train_path),
+                "lines": sum(train_counts.values()),
+                "labels": dict(sorted(train_counts.items())),
+            },
+            "validation": (
+                {
+                    "path": str(validation_path),
+                    "sha256": file_sha256(validation_path),
+                    "lines": len(validation),
+                }
+                if validation_path
+                else None
+            ),
+        },
+        "epochs_trained": best.epochs,
+        "candidates": log,
+        "training_seconds": round(training_seconds, 2),
+        "models": models,
+        "validation": evaluation,
+    }
+    (output_dir / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return report
+
+
+def print_summary(report: dict[str, Any], output_dir: Path) -> None:
+    print(
+        f"trained {report['epochs_trained']} epochs in {report['training_seconds']:.1f} s "
+        f"-> {output_dir}"
+    )
+    for name, info in report["models"].items():
+        print(
+            f"  {name}: {info['megabytes']} MB, loads in {info['load_seconds']:.3f} s, "
+            f"{info['latency_ms_median']:.3f} ms per ticket (median)"
+        )
+    evaluation = report["validation"]
+    if evaluation:
+        for name in ("model.bin", "model.ftz", "majority_baseline"):
+            if name in evaluation:
+                m = evaluation[name]
+                print(
+                    f"  validation {name}: accuracy {m['accuracy']:.4f}, "
+                    f"macro-F1 {m['macro_f1']:.4f}"
+                )
+        for row in evaluation.get("thresholds", []):
+            if row["precision"] is not None:
+                print(
+                    f"  top probability >= {row['threshold']}: {row['coverage']:.1%} of tickets, "
+                    f"right {row['precision']:.1%} of the time"
+                )
+    print(f"  report: {output_dir / REPORT_FILE}")

@@ -1,0 +1,1 @@
+"""boto3: clients, job states and waiting, dry-run plans, and the SageMaker actions."""
