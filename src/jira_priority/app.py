@@ -91,13 +91,13 @@ def predict(request: Annotated[PredictRequest, Body()]) -> Prediction | BatchPre
     started = time.perf_counter()
     tickets = request.all_tickets()
     predictions = classifier.classify(tickets, request.k, batch=request.is_batch)
-    count_predictions(prediction.priority.value for prediction in predictions)
+    count_predictions(prediction.priority for prediction in predictions)
     logger.info(
         "classified",
         extra={
             "tickets": len(tickets),
             "k": request.k,
-            "priorities": [p.priority.value for p in predictions],
+            "priorities": [p.priority for p in predictions],
             "backend": classifier.predictor.backend,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),
         },

@@ -3,7 +3,7 @@
 Normalises every ticket with the same function training used, asks the
 configured predictor for every label's probability, applies the model's
 post-processing (``jira_priority.postprocessing``), cuts to the client's ``k``
-and maps ``__label__N`` back to a priority. It never sees an HTTP event and
+and maps ``__label__N`` back to a priority of the model's scheme. It never sees an HTTP event and
 works the same for every backend.
 """
 
@@ -12,15 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from jira_priority.errors import BadModelResponseError, InvalidRequestError
-from jira_priority.labels import UnknownLabelError, priority_from_label
+from jira_priority.labels import PriorityScheme, UnknownLabelError
 from jira_priority.postprocessing import (
     PostProcessed,
     PostProcessing,
     PostProcessingError,
     post_process,
 )
-from jira_priority.predictors.base import LabelScore, Predictor
-from jira_priority.schemas import MAX_K, Prediction, RankedPriority, Ticket
+from jira_priority.predictors.base import LabelScore, Predictor, scheme_of
+from jira_priority.schemas import Prediction, RankedPriority, Ticket
 from jira_priority.text import normalise_ticket
 
 
@@ -45,16 +45,22 @@ class PriorityClassifier:
                 where = f"tickets.{index}" if batch else "ticket"
                 raise InvalidRequestError(f"{where}: no words to classify")
         postprocessing = self.predictor.postprocessing()
-        # Every label, so that the post-processing sees the whole distribution; cut to k after.
-        rankings = self.predictor.predict(texts, MAX_K)
+        scheme = scheme_of(self.predictor)
+        # Every label of the model's scheme, so that the post-processing sees the whole
+        # distribution; cut to k after.
+        rankings = self.predictor.predict(texts, len(scheme))
         if len(rankings) != len(texts):
             raise BadModelResponseError(
                 f"The model answered {len(rankings)} result(s) for {len(texts)} ticket(s)."
             )
-        return [self._prediction(ranking, k, postprocessing) for ranking in rankings]
+        return [self._prediction(ranking, k, scheme, postprocessing) for ranking in rankings]
 
     def _prediction(
-        self, ranking: list[LabelScore], k: int, postprocessing: PostProcessing | None
+        self,
+        ranking: list[LabelScore],
+        k: int,
+        scheme: PriorityScheme,
+        postprocessing: PostProcessing | None,
     ) -> Prediction:
         if not ranking:
             raise BadModelResponseError("The model answered no label.")
@@ -62,7 +68,7 @@ class PriorityClassifier:
         try:
             ranked = [
                 RankedPriority(
-                    priority=priority_from_label(item.label),
+                    priority=scheme.from_label(item.label).value,
                     probability=round(item.probability, 6),
                     calibrated_probability=_rounded(item.calibrated_probability),
                 )
@@ -70,7 +76,7 @@ class PriorityClassifier:
             ]
         except UnknownLabelError as exc:
             raise BadModelResponseError(
-                "The model answered a label outside the six priorities."
+                f"The model answered a label outside the priorities of its scheme ({scheme.name})."
             ) from exc
         return Prediction(
             priority=ranked[0].priority,

@@ -12,11 +12,14 @@ symlink, and never more than a sane model size or the free space allows: a
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tarfile
 from pathlib import Path, PurePosixPath
 from typing import IO
+
+from jira_priority.labels import DEFAULT_SCHEME, SCHEME_FILE, PriorityScheme, scheme_from_dict
 
 #: Model file names, preferred first: BlazingText writes model.bin; a
 #: quantised model is model.ftz.
@@ -189,3 +192,23 @@ def file_digest(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+#: A scheme.json is a few hundred bytes; a larger one is not ours.
+MAX_SCHEME_BYTES = 64 * 1024
+
+
+def read_model_scheme(source: Path, default: PriorityScheme = DEFAULT_SCHEME) -> PriorityScheme:
+    """The priority scheme that travels with the model in ``source``, or ``default`` if none.
+
+    ``source`` is what ``read_sidecar`` accepts (a model file, its directory or
+    its model.tar.gz). A scheme.json that is there but unusable is a
+    ModelFileError: serving with the wrong names would be worse than not serving.
+    """
+    raw = read_sidecar(source, SCHEME_FILE, MAX_SCHEME_BYTES)
+    if raw is None:
+        return default
+    try:
+        return scheme_from_dict(json.loads(raw), SCHEME_FILE)
+    except (ValueError, UnicodeDecodeError) as exc:  # SchemeError and bad JSON alike
+        raise ModelFileError(f"{SCHEME_FILE} of {source.name}: {exc}") from exc

@@ -11,29 +11,10 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from jira_priority.labels import Priority
+from jira_priority.adf import adf_text
+from jira_priority.labels import PRIORITIES
 
-MAX_K = len(Priority)
-
-
-def _adf_text(document: dict[str, Any]) -> str:
-    """Plain text of an Atlassian Document Format tree (Jira Cloud's rich text), in order.
-
-    Walked with an explicit stack: the edge already caps JSON nesting, and this
-    never recurses whatever it is given.
-    """
-    words: list[str] = []
-    pending: list[Any] = [document]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, list):
-            pending.extend(reversed(node))
-        elif isinstance(node, dict):
-            if isinstance(node.get("text"), str):
-                words.append(node["text"])
-            if isinstance(node.get("content"), list):
-                pending.extend(reversed(node["content"]))
-    return " ".join(words)
+MAX_K = len(PRIORITIES)
 
 
 class JiraFields(BaseModel):
@@ -52,7 +33,7 @@ class JiraFields(BaseModel):
 
     def description_text(self) -> str | None:
         if isinstance(self.description, dict):
-            return _adf_text(self.description)
+            return adf_text(self.description)
         return self.description
 
 
@@ -168,16 +149,20 @@ _CALIBRATED = (
 
 
 class RankedPriority(BaseModel):
-    priority: Priority
+    priority: str = Field(description="A priority name of the model's scheme.")
     probability: float = Field(description=_PROBABILITY)
     calibrated_probability: float | None = Field(description=_CALIBRATED)
 
 
 class Prediction(BaseModel):
-    priority: Priority = Field(
-        description="The predicted priority: the model's top label after the prior correction."
+    priority: str = Field(
+        description="The predicted priority: the model's top label after the prior correction, "
+        "by the name the model's scheme gives it (e.g. Major in the apache scheme, High in "
+        "jira-cloud)."
     )
-    label: str = Field(description="The BlazingText label, __label__1 (Optional) .. __label__6.")
+    label: str = Field(
+        description="The BlazingText label, __label__1 (the scheme's lowest priority) upwards."
+    )
     probability: float = Field(description=_PROBABILITY)
     calibrated_probability: float | None = Field(description=_CALIBRATED)
     confident: bool | None = Field(

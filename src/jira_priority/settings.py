@@ -19,6 +19,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from jira_priority.errors import ConfigurationError
+from jira_priority.labels import PriorityScheme, SchemeError, parse_scheme
 
 #: API Gateway REST gives up on an integration after 29 s.
 API_GATEWAY_TIMEOUT_SECONDS = 29.0
@@ -45,6 +46,11 @@ class Settings(BaseModel):
     #: postprocessing.json the function applies to the endpoint's answers.
     #: template.yaml gives it an empty value when there is none: empty means unset.
     model_uri: str | None = Field(default=None, min_length=1)
+
+    #: The priority names answers use: a built-in scheme (apache, jira-cloud) or the
+    #: site's names lowest first ("Low,Normal,High,Urgent"). The embedded backend
+    #: prefers the scheme.json beside its model; a SageMaker endpoint cannot tell.
+    priority_scheme: str = Field(default="apache", min_length=1)
 
     #: Largest accepted request body. Lambda's own limit is 6 MB; one Jira ticket
     #: is at most ~33 kB of text (a 32,767-character description plus a summary).
@@ -86,6 +92,20 @@ class Settings(BaseModel):
         source = os.environ if environ is None else environ
         values: dict[str, object] = {name.lower(): value for name, value in source.items()}
         return cls.model_validate(values | overrides)
+
+    @field_validator("priority_scheme")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        try:
+            parse_scheme(value, files=False)  # the function reads no scheme file
+        except SchemeError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @property
+    def scheme(self) -> PriorityScheme:
+        """PRIORITY_SCHEME as a scheme (checked when the settings were read)."""
+        return parse_scheme(self.priority_scheme, files=False)
 
     @field_validator("log_level", mode="before")
     @classmethod

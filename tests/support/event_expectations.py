@@ -49,6 +49,12 @@ PREDICTIONS: dict[str, tuple[list[dict[str, Any]], Any]] = {
         [{"label": ["__label__5", "__label__4", "__label__6"], "prob": [0.5, 0.3, 0.2]}],
         prediction("Critical", "__label__5", [("Critical", 0.5), ("Major", 0.3), ("Blocker", 0.2)]),
     ),
+    "predict-jira-automation": (
+        [{"label": ["__label__5", "__label__4", "__label__3"], "prob": [0.62, 0.25, 0.08]}],
+        prediction(
+            "Critical", "__label__5", [("Critical", 0.62), ("Major", 0.25), ("Minor", 0.08)]
+        ),
+    ),
     "predict-batch": (
         [
             {"label": ["__label__5", "__label__4"], "prob": [0.7, 0.2]},

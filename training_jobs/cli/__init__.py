@@ -21,6 +21,10 @@ from training_jobs.errors import CommandError
 #: Subcommand name -> (the module whose ``command`` it is, the line ``--help`` lists it with),
 #: in the order ``--help`` lists them. The root ``--help`` imports none of the modules.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "fetch": (
+        "training_jobs.cli.fetch",
+        "pull the issues a JQL query selects from Jira Cloud or Data Center into JSON lines",
+    ),
     "prepare": (
         "training_jobs.cli.prepare",
         "turn Jira tickets (CSV, Jira export, JSON lines, .gz) into BlazingText files",

@@ -35,7 +35,8 @@ def command(model: Path, data: Path, output_dir: Path, target_precision: float) 
     trained elsewhere (a SageMaker training job's model.tar.gz), on a prepared file that model
     did not train on; train-local fits it on lines it held out of training. The class priors
     come from the model's own label counts. Writes the model's model.bin and
-    postprocessing.json to --output-dir, ready for package, serve and promote."""
+    postprocessing.json (and its scheme.json) to --output-dir, ready for package, serve and
+    promote."""
     from training_jobs.errors import CommandError, require_extra
 
     require_extra("train", "numpy", "fasttext", "sklearn", "scipy")
@@ -44,13 +45,17 @@ def command(model: Path, data: Path, output_dir: Path, target_precision: float) 
 
     import fasttext
 
-    from jira_priority.model_files import ModelFileError, locate_model
+    from jira_priority.model_files import ModelFileError, locate_model, read_model_scheme
     from jira_priority.postprocessing import FILE_NAME
     from training_jobs.console import say
     from training_jobs.data.readers import read_prepared
     from training_jobs.modelling import postprocessing as fitting
 
-    examples = list(read_prepared(data))
+    try:
+        scheme = read_model_scheme(model)  # its scheme.json, else apache
+    except ModelFileError as exc:
+        raise CommandError(str(exc)) from None
+    examples = list(read_prepared(data, scheme))
     if not examples:
         raise CommandError(f"{data} has no lines")
     try:
@@ -64,6 +69,7 @@ def command(model: Path, data: Path, output_dir: Path, target_precision: float) 
             output_dir.mkdir(parents=True, exist_ok=True)
             if model_file.resolve() != (output_dir / "model.bin").resolve():
                 shutil.copyfile(model_file, output_dir / "model.bin")
+            scheme.write(output_dir)  # the names travel with the model
     except (ModelFileError, ValueError) as exc:
         raise CommandError(str(exc)) from None
     labels, counts = loaded.get_labels(include_freq=True)

@@ -51,8 +51,8 @@ def command(title: str, description: str | None, k: int, model: str, as_json: bo
     if as_json:
         print(prediction.model_dump_json())
         return 0
-    print(f"{prediction.priority.value} ({prediction.probability:.2f})")
+    print(f"{prediction.priority} ({prediction.probability:.2f})")
     if len(prediction.ranking) > 1:
         for ranked in prediction.ranking:
-            print(f"  {ranked.priority.value:<9} {ranked.probability:.4f}")
+            print(f"  {ranked.priority:<9} {ranked.probability:.4f}")
     return 0

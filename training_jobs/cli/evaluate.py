@@ -83,6 +83,13 @@ DEFAULT_OUTPUT_DIR = Path("artifacts/evaluation")
     show_default=True,
     help="seconds per HTTP API request",
 )
+@click.option(
+    "--scheme",
+    default=None,
+    metavar="NAME_OR_FILE",
+    help="the priority scheme of the labels and answers: apache, jira-cloud, a scheme file or "
+    "names lowest first (default: the scheme.json with --model, else apache)",
+)
 @click.option("--no-progress", is_flag=True, help="no progress bar on stderr")
 @click.pass_context
 def command(
@@ -104,6 +111,7 @@ def command(
     batch_size: int,
     max_attempts: int,
     timeout: float,
+    scheme: str | None,
     no_progress: bool,
 ) -> int:
     """Score a labelled file (tutorial CSV, Jira export, JSON lines, gzipped or not, or a
@@ -114,27 +122,41 @@ def command(
     from training_jobs.errors import CommandError, require_extra
 
     require_extra("train", "numpy", "matplotlib", "sklearn", "tqdm", "tenacity")
+    from jira_priority.labels import DEFAULT_SCHEME, parse_scheme
     from training_jobs.evaluation import scorers
     from training_jobs.evaluation.labelled import read_labelled
     from training_jobs.evaluation.predicting import RetryPolicy, predict_all, progress_bar
     from training_jobs.evaluation.report import evaluate_rankings, per_project, write_outputs
 
     try:
+        chosen = parse_scheme(scheme) if scheme else None
+    except ValueError as error:  # SchemeError
+        raise CommandError(str(error), exit_code=2) from None
+    ranker: scorers.TicketRanker
+    if scorer == "model":
+        ranker = scorers.local_model_ranker(str(model), chosen)
+    elif scorer == "endpoint":
+        ranker = scorers.sagemaker_ranker(
+            str(endpoint), region=region, scheme=chosen or DEFAULT_SCHEME
+        )
+    else:
+        ranker = scorers.HttpApiRanker(
+            str(api_url), api_key, timeout=timeout, scheme=chosen or DEFAULT_SCHEME
+        )
+    try:
         data = read_labelled(
-            input_path, input_format, projects=project, limit=limit, projects_from=projects_from
+            input_path,
+            input_format,
+            projects=project,
+            limit=limit,
+            projects_from=projects_from,
+            scheme=ranker.scheme,
         )
     except CommandError as error:
         error.exit_code = 2
         raise
     except ValueError as error:
         raise CommandError(str(error), exit_code=2) from None
-    ranker: scorers.TicketRanker
-    if scorer == "model":
-        ranker = scorers.local_model_ranker(str(model))
-    elif scorer == "endpoint":
-        ranker = scorers.sagemaker_ranker(str(endpoint), region=region)
-    else:
-        ranker = scorers.HttpApiRanker(str(api_url), api_key, timeout=timeout)
     progress = progress_bar(len(data.tickets), enabled=not no_progress)
     try:
         rankings = predict_all(
@@ -147,8 +169,8 @@ def command(
         )
     except scorers.PredictionError as error:
         raise CommandError(f"prediction failed: {error}") from error
-    evaluation = evaluate_rankings(data.tickets, rankings)
-    projects = per_project(data.tickets, rankings) if by_project else None
+    evaluation = evaluate_rankings(data.tickets, rankings, ranker.scheme)
+    projects = per_project(data.tickets, rankings, ranker.scheme) if by_project else None
     report = write_outputs(
         output_dir,
         evaluation,

@@ -78,6 +78,16 @@ from training_jobs.data.prepare import DEFAULT_OUTPUT_DIR
     "count of the most common one (0 = off, 1 = balanced; validation is never oversampled)",
 )
 @click.option(
+    "--scheme",
+    default="apache",
+    show_default=True,
+    metavar="NAME_OR_FILE",
+    help="the site's priority scheme: apache (Optional .. Blocker), jira-cloud (Lowest .. "
+    'Highest), a JSON file ({"name": ..., "priorities": [lowest, ..., highest]} or '
+    '{"scheme": "jira-cloud", "map": {"P1": "Highest", ...}}), or names lowest first, '
+    "comma-separated; prepare fails if most rows are outside it",
+)
+@click.option(
     "--encoding",
     default="utf-8",
     show_default=True,
@@ -95,17 +105,20 @@ def command(
     holdout_project: tuple[str, ...],
     drop_duplicates: bool,
     oversample: float,
+    scheme: str,
     encoding: str,
 ) -> int:
     """Turn Jira tickets (the tutorial's CSV layout, a Jira CSV export, or JSON lines; gzip is
     detected) into BlazingText train/validation files, one `__label__N tokens` line per ticket,
     normalised as the Lambda normalises a request, and a manifest.json that accounts for every
     row read."""
+    from jira_priority.labels import parse_scheme
     from training_jobs.data.prepare import (
         PrepareOptions,
         collect,
         fold_names,
         print_summary,
+        scheme_misfit,
         write_outputs,
     )
     from training_jobs.errors import CommandError
@@ -122,10 +135,14 @@ def command(
             drop_duplicates=drop_duplicates,
             oversample=oversample,
             encoding=encoding,
+            scheme=parse_scheme(scheme),
         )
-    except ValueError as error:
+    except ValueError as error:  # SchemeError included
         raise CommandError(str(error), exit_code=2) from None
     result = collect(list(inputs), options)
+    misfit = scheme_misfit(result, options.scheme)
+    if misfit is not None:
+        raise CommandError(misfit)
     if not result.train:
         raise CommandError(
             f"no ticket left to train on ({result.rows_read} rows read, "

@@ -72,6 +72,14 @@ DEFAULT_OUTPUT_DIR = Path("artifacts/model")
 )
 @target_precision_option("the calibration lines")
 @click.option("--verbose", is_flag=True, help="show fastText's own progress lines")
+@click.option(
+    "--scheme",
+    default=None,
+    metavar="NAME_OR_FILE",
+    help="the priority scheme the labels belong to, written beside the model as scheme.json: "
+    "apache, jira-cloud, a scheme file or names lowest first (default: the scheme.json "
+    "prepare wrote beside --train, else apache)",
+)
 @hyperparameter_options()
 def command(
     train_file: str,
@@ -85,6 +93,7 @@ def command(
     calibration_fraction: float,
     target_precision: float,
     verbose: bool,
+    scheme: str | None,
     **hyperparameters: Any,
 ) -> int:
     """Train a BlazingText-compatible model with fastText. BlazingText's supervised mode is
@@ -103,19 +112,25 @@ def command(
         hp = BlazingTextHyperparameters.from_options(hyperparameters)
     except ValueError as error:
         raise CommandError(str(error), exit_code=2) from None
-    report = train(
-        train_path=Path(train_file),
-        validation_path=Path(validation) if validation else None,
-        output_dir=output_dir,
-        hp=hp,
-        seed=seed,
-        threads=threads,
-        quantize=quantize,
-        quantize_cutoff=quantize_cutoff,
-        verbose=verbose,
-        min_validation_lines=min_validation_lines,
-        calibration_fraction=calibration_fraction,
-        target_precision=target_precision,
-    )
+    from jira_priority.labels import SchemeError
+
+    try:
+        report = train(
+            train_path=Path(train_file),
+            validation_path=Path(validation) if validation else None,
+            output_dir=output_dir,
+            hp=hp,
+            seed=seed,
+            threads=threads,
+            quantize=quantize,
+            quantize_cutoff=quantize_cutoff,
+            verbose=verbose,
+            min_validation_lines=min_validation_lines,
+            calibration_fraction=calibration_fraction,
+            target_precision=target_precision,
+            scheme_option=scheme,
+        )
+    except SchemeError as error:
+        raise CommandError(str(error), exit_code=2) from None
     print_summary(report, output_dir)
     return 0

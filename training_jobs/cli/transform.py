@@ -66,12 +66,21 @@ DEFAULT_TIMEOUT_SECONDS = 6 * 3600
 @click.option(
     "--instance-count", type=POSITIVE_INT, default=1, show_default=True, help="batch instances"
 )
+@click.option(
+    "--scheme",
+    default="apache",
+    show_default=True,
+    metavar="NAME_OR_FILE",
+    help="the model's priority scheme, for the names in the CSV: apache, jira-cloud, a scheme "
+    "file or names lowest first",
+)
 @aws_options(bucket=True)
 @wait_options(default_timeout=DEFAULT_TIMEOUT_SECONDS)
 def command(
     input_path: Path,
     output: Path,
     force: bool,
+    scheme: str,
     model_name: str | None,
     collect: str | None,
     postprocessing: Path | None,
@@ -104,12 +113,20 @@ def command(
         raise CommandError(f"{output} exists; pass --force to overwrite it")
     tickets = transform.read_input_tickets(input_path)
     fitted = transform.read_postprocessing_option(postprocessing)
+    from jira_priority.labels import SchemeError, parse_scheme
+
+    try:
+        names = parse_scheme(scheme)
+    except SchemeError as error:
+        raise CommandError(str(error), exit_code=2) from None
 
     if collect:
         if dry_run:
             raise CommandError("--collect only reads; it has nothing to dry-run")
         clients = aws.Aws(region)
-        transform.collect(clients.sagemaker, clients.s3, collect, tickets, output, top_k, fitted)
+        transform.collect(
+            clients.sagemaker, clients.s3, collect, tickets, output, top_k, fitted, names
+        )
         print(output)
         return 0
 
@@ -125,7 +142,7 @@ def command(
         instance_type=instance_type,
         instance_count=instance_count,
     )
-    body = transform.batch_input(tickets)
+    body = transform.batch_input(tickets, len(names))
     if dry_run:
         return aws.print_plan(job.plan(body, len(tickets)))
 
@@ -145,6 +162,8 @@ def command(
         poll_seconds=poll_seconds,
         timeout_seconds=timeout_seconds,
     )
-    transform.collect(clients.sagemaker, clients.s3, job.name, tickets, output, top_k, fitted)
+    transform.collect(
+        clients.sagemaker, clients.s3, job.name, tickets, output, top_k, fitted, names
+    )
     print(output)
     return 0

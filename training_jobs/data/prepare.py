@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from jira_priority.labels import LABELS, priority_from_label
+from jira_priority.labels import DEFAULT_SCHEME, PriorityScheme
 from jira_priority.text import MAX_TOKENS, normalise_ticket
 from training_jobs.data.manifest import HOLDOUT_FILE, MANIFEST_FILE
 from training_jobs.data.readers import DatasetError, ReadStats, TicketRow, file_sha256, read_tickets
@@ -44,6 +44,7 @@ class PrepareOptions:
     drop_duplicates: bool = True
     oversample: float = 0.0
     encoding: str = "utf-8"
+    scheme: PriorityScheme = DEFAULT_SCHEME
 
     def __post_init__(self) -> None:
         if not 0 <= self.validation_fraction < 1:
@@ -69,6 +70,7 @@ class PrepareOptions:
             "drop_duplicates": self.drop_duplicates,
             "oversample": self.oversample,
             "encoding": self.encoding,
+            "scheme": self.scheme.as_dict(),
         }
 
 
@@ -109,6 +111,28 @@ class PrepareResult:
             total.update({str(reason): n for reason, n in stats.rejected.items()})
         return total
 
+    def priority_values(self, unknown_only: bool = False) -> Counter[str]:
+        """Priority values seen in every source (only those outside the scheme if asked)."""
+        total: Counter[str] = Counter()
+        for stats in self.sources:
+            total.update(stats.unknown_priorities if unknown_only else stats.priority_values)
+        return total
+
+
+def scheme_misfit(result: PrepareResult, scheme: PriorityScheme) -> str | None:
+    """Why the scheme does not fit the data, if most rows with a priority are outside it."""
+    seen = result.priority_values()
+    unknown = result.priority_values(unknown_only=True)
+    with_priority, outside = sum(seen.values()), sum(unknown.values())
+    if not with_priority or outside * 2 <= with_priority:
+        return None
+    values = ", ".join(f"{value} ({n})" for value, n in seen.most_common(20))
+    return (
+        f"{outside} of {with_priority} rows have a priority outside the {scheme.name} scheme "
+        f"({', '.join(scheme.names)}); the values seen: {values}. Choose the site's scheme "
+        "with --scheme (jira-cloud, a file, or names lowest first)"
+    )
+
 
 def fold_names(values: Iterable[str]) -> frozenset[str]:
     """Names compared without case or surrounding blanks (projects, statuses, types)."""
@@ -135,7 +159,8 @@ def collect(paths: Sequence[Path], options: PrepareOptions) -> PrepareResult:
     for path in paths:
         stats = ReadStats()
         result.sources.append(stats)
-        for ticket in read_tickets(path, stats=stats, encoding=options.encoding):
+        tickets = read_tickets(path, stats=stats, encoding=options.encoding, scheme=options.scheme)
+        for ticket in tickets:
             projects_seen[ticket.project.casefold()] += 1
             reason = _filter_reason(ticket, options)
             if reason is not None:
@@ -147,7 +172,9 @@ def collect(paths: Sequence[Path], options: PrepareOptions) -> PrepareResult:
                     result.duplicates += 1
                     continue
                 seen.add(text)
-            example = Example(label=ticket.label, text=text, project=ticket.project)
+            level = ticket.level(options.scheme)
+            assert level is not None  # read_tickets rejects priorities outside the scheme
+            example = Example(label=level.label, text=text, project=ticket.project)
             if ticket.project.casefold() in options.holdout_projects:
                 result.holdout.append(example)
             else:
@@ -208,13 +235,13 @@ def _write_lines(path: Path, examples: Sequence[Example]) -> None:
     partial.replace(path)
 
 
-def _counts(examples: Sequence[Example]) -> dict[str, int]:
+def _counts(examples: Sequence[Example], scheme: PriorityScheme) -> dict[str, int]:
     counts = Counter(example.label for example in examples)
-    return {label: counts[label] for label in LABELS if counts[label]}
+    return {label: counts[label] for label in scheme.labels if counts[label]}
 
 
-def _named_counts(examples: Sequence[Example]) -> dict[str, int]:
-    return {priority_from_label(label).value: n for label, n in _counts(examples).items()}
+def _named_counts(examples: Sequence[Example], scheme: PriorityScheme) -> dict[str, int]:
+    return {scheme.from_label(label).value: n for label, n in _counts(examples, scheme).items()}
 
 
 def write_outputs(
@@ -250,12 +277,13 @@ def write_outputs(
         "files": {
             name: {
                 "lines": len(examples),
-                "labels": _counts(examples),
-                "priorities": _named_counts(examples),
+                "labels": _counts(examples, options.scheme),
+                "priorities": _named_counts(examples, options.scheme),
             }
             for name, examples in files.items()
         },
     }
+    options.scheme.write(output_dir)  # train-local takes the scheme from beside train.txt
     partial = output_dir / (MANIFEST_FILE + ".part")
     partial.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     partial.replace(output_dir / MANIFEST_FILE)
@@ -272,6 +300,10 @@ def print_summary(result: PrepareResult, output_dir: Path, manifest: dict[str, A
         for reason, n in sorted(stats.rejected.items()):
             examples = ", ".join(str(r) for r in stats.rejected_rows.get(reason, []))
             print(f"  rejected {n} x {reason} in {stats.source} (rows {examples}, ...)")
+        if stats.unknown_priorities:
+            values = ", ".join(f"{v} ({n})" for v, n in stats.unknown_priorities.most_common(10))
+            scheme = manifest["settings"]["scheme"]["name"]
+            print(f"  priorities outside the {scheme} scheme: {values}")
     for name, info in manifest["files"].items():
         counts = ", ".join(f"{p} {n}" for p, n in info["priorities"].items())
         print(f"  {output_dir / name}: {info['lines']} lines ({counts})")

@@ -45,9 +45,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
+from jira_priority.adf import adf_text
 from jira_priority.labels import (
+    DEFAULT_SCHEME,
     LABEL_PREFIX,
+    Level,
     Priority,
+    PriorityScheme,
     UnknownLabelError,
     priority_from_label,
     priority_from_name,
@@ -69,6 +73,8 @@ __all__ = [
 
 #: Row numbers kept per reject reason, for the report (the counts are complete).
 EXAMPLES_PER_REASON = 5
+#: Distinct priority values counted per file; a site has a handful, a wrong column thousands.
+MAX_PRIORITY_VALUES = 200
 
 # Jira descriptions reach 32,767 characters and some exports hold several
 # long comment columns; the csv module's default limit (128 KiB) is too tight.
@@ -125,6 +131,13 @@ class TicketRow:
         """``__label__N`` for this ticket; raises UnknownLabelError for an unknown priority."""
         return priority_from_name(self.priority).label
 
+    def level(self, scheme: PriorityScheme = DEFAULT_SCHEME) -> Level | None:
+        """The priority in ``scheme`` (its names or its map), or None if empty or outside it."""
+        try:
+            return scheme.from_name(self.priority)
+        except UnknownLabelError:
+            return None
+
 
 @dataclass
 class ReadStats:
@@ -137,6 +150,17 @@ class ReadStats:
     rejected: Counter[RejectReason] = field(default_factory=Counter)
     #: The first few row numbers (1-based, header excluded) of each reject reason.
     rejected_rows: dict[RejectReason, list[int]] = field(default_factory=dict)
+    #: Every non-empty priority value seen (as written, trimmed), and those outside the scheme.
+    priority_values: Counter[str] = field(default_factory=Counter)
+    unknown_priorities: Counter[str] = field(default_factory=Counter)
+
+    def count_priority(self, value: str, known: bool) -> None:
+        counters = (
+            [self.priority_values] if known else [self.priority_values, self.unknown_priorities]
+        )
+        for counter in counters:
+            if value in counter or len(counter) < MAX_PRIORITY_VALUES:
+                counter[value] += 1
 
     @property
     def rows_rejected(self) -> int:
@@ -158,6 +182,7 @@ class ReadStats:
             "rows_rejected": self.rows_rejected,
             "rejected": {str(reason): n for reason, n in sorted(self.rejected.items())},
             "rejected_rows": {str(r): rows for r, rows in sorted(self.rejected_rows.items())},
+            "unknown_priorities": dict(self.unknown_priorities.most_common()),
         }
 
 
@@ -172,6 +197,10 @@ class PreparedExample:
     @property
     def priority(self) -> Priority:
         return priority_from_label(self.label)
+
+    def level(self, scheme: PriorityScheme = DEFAULT_SCHEME) -> Level:
+        """The line's priority in ``scheme`` (read_prepared checked the label against it)."""
+        return scheme.from_label(self.label)
 
 
 # --- column names -------------------------------------------------------------
@@ -270,6 +299,7 @@ def _accept(
     values: Mapping[str, str],
     row: int,
     require_priority: bool,
+    scheme: PriorityScheme,
 ) -> TicketRow | None:
     """The ticket of one record, or None after counting why it was rejected."""
     if not _decodable(list(values.values())):
@@ -285,11 +315,14 @@ def _accept(
         key=values.get("key", "").strip(),
         row=row,
     )
+    known = bool(ticket.priority) and ticket.level(scheme) is not None
+    if ticket.priority:
+        stats.count_priority(ticket.priority, known)
     if require_priority:
         if not ticket.priority:
             stats.reject(RejectReason.EMPTY_PRIORITY, row)
             return None
-        if ticket.known_priority is None:
+        if not known:
             stats.reject(RejectReason.UNKNOWN_PRIORITY, row)
             return None
     # "No text" means no token survives normalisation: a line of punctuation
@@ -302,7 +335,7 @@ def _accept(
 
 
 def _read_csv(
-    text: IO[str], path: Path, stats: ReadStats, require_priority: bool
+    text: IO[str], path: Path, stats: ReadStats, require_priority: bool, scheme: PriorityScheme
 ) -> Iterator[TicketRow]:
     csv.field_size_limit(min(_CSV_FIELD_LIMIT, sys.maxsize))
     reader = csv.reader(text, strict=False)
@@ -347,7 +380,7 @@ def _read_csv(
         values = {
             name: (record[index] if index < len(record) else "") for name, index in columns.items()
         }
-        ticket = _accept(stats, values, row, require_priority)
+        ticket = _accept(stats, values, row, require_priority, scheme)
         if ticket is not None:
             yield ticket
 
@@ -376,7 +409,10 @@ def _json_values(record: Mapping[str, Any]) -> dict[str, str]:
     for ticket_field, aliases in _COLUMN_ALIASES.items():
         for alias in aliases:
             if alias in lowered:
-                values[ticket_field] = _name_of(lowered[alias])
+                value = lowered[alias]
+                # Jira Cloud's REST v3 gives the description as an ADF document.
+                is_document = ticket_field == "description" and isinstance(value, dict)
+                values[ticket_field] = adf_text(value) if is_document else _name_of(value)
                 break
     if "key" in record and isinstance(record["key"], str):  # REST: key beside "fields"
         values["key"] = record["key"]
@@ -384,7 +420,7 @@ def _json_values(record: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _read_json_lines(
-    text: IO[str], stats: ReadStats, require_priority: bool
+    text: IO[str], stats: ReadStats, require_priority: bool, scheme: PriorityScheme
 ) -> Iterator[TicketRow]:
     stats.layout = Layout.JSON_LINES
     row = 0
@@ -405,7 +441,7 @@ def _read_json_lines(
         if not isinstance(record, dict):
             stats.reject(RejectReason.MALFORMED, row)
             continue
-        ticket = _accept(stats, _json_values(record), row, require_priority)
+        ticket = _accept(stats, _json_values(record), row, require_priority, scheme)
         if ticket is not None:
             yield ticket
 
@@ -424,6 +460,7 @@ def read_tickets(
     stats: ReadStats | None = None,
     require_priority: bool = True,
     encoding: str = "utf-8",
+    scheme: PriorityScheme = DEFAULT_SCHEME,
 ) -> Iterator[TicketRow]:
     """Yield the valid tickets of a tutorial CSV, Jira export CSV or JSON lines file.
 
@@ -431,8 +468,9 @@ def read_tickets(
     CSV header with ``Summary`` is a Jira export). Rejected rows are counted
     in ``stats`` (pass one in to read the counts once the iterator is done).
     With ``require_priority=False`` tickets with an empty or unknown priority
-    are yielded too (for scoring unlabelled tickets); ``TicketRow.known_priority``
-    is then None for them.
+    are yielded too (for scoring unlabelled tickets); ``TicketRow.level(scheme)``
+    is then None for them. A priority is known if ``scheme`` (default: apache)
+    names it or maps it; every value seen is counted in ``stats``.
 
     Raises DatasetError for a missing file, an unknown layout or corrupt gzip.
     """
@@ -443,18 +481,20 @@ def read_tickets(
         is_json = _looks_like_json_lines(probe)
     with _open_text(path, encoding) as text:
         if is_json:
-            yield from _read_json_lines(text, stats, require_priority)
+            yield from _read_json_lines(text, stats, require_priority, scheme)
         else:
-            yield from _read_csv(text, path, stats, require_priority)
+            yield from _read_csv(text, path, stats, require_priority, scheme)
 
 
 # --- prepared BlazingText files ------------------------------------------------
 
 
-def read_prepared(path: str | Path) -> Iterator[PreparedExample]:
+def read_prepared(
+    path: str | Path, scheme: PriorityScheme = DEFAULT_SCHEME
+) -> Iterator[PreparedExample]:
     """Yield ``(label, text)`` of each line of a prepared BlazingText file.
 
-    Every line must start with exactly one of the six labels; anything else
+    Every line must start with exactly one of the scheme's labels; anything else
     raises DatasetError naming the line, since these files are written by
     ``prepare`` (or by hand for SageMaker) and a bad line means a bad file.
     Empty lines are skipped.
@@ -469,10 +509,10 @@ def read_prepared(path: str | Path) -> Iterator[PreparedExample]:
                 raise DatasetError(f"{path}:{number}: not valid UTF-8")
             label, _, rest = line.partition(" ")
             try:
-                priority_from_label(label)
+                scheme.from_label(label)
             except UnknownLabelError:
                 raise DatasetError(
-                    f"{path}:{number}: expected a line starting with __label__1..6, "
+                    f"{path}:{number}: expected a line starting with __label__1..{len(scheme)}, "
                     f"got {label[:40]!r}"
                 ) from None
             if rest.startswith(LABEL_PREFIX):

@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jira_priority.errors import ServiceError
-from jira_priority.labels import priority_from_label
 from jira_priority.postprocessing import PostProcessingError, post_process
-from jira_priority.schemas import MAX_K
 from training_jobs.data.readers import PreparedExample, read_prepared
 from training_jobs.errors import CommandError
 from training_jobs.evaluation.metrics import compute_metrics
@@ -51,15 +49,17 @@ def macro_f1_of(model_uri: str, examples: list[PreparedExample]) -> float:
     try:
         predictor = EmbeddedPredictor(model_uri)
         postprocessing = predictor.postprocessing()
-        answers = predictor.predict([e.text for e in examples], MAX_K)
+        scheme = predictor.scheme()  # its scheme.json, else apache
+        answers = predictor.predict([e.text for e in examples], len(scheme))
         predicted = [
-            (priority_from_label(post_process(answer, 1, postprocessing).ranking[0].label),)
+            (scheme.from_label(post_process(answer, 1, postprocessing).ranking[0].label),)
             for answer in answers
         ]
+        truth = [e.level(scheme) for e in examples]
     except (ServiceError, PostProcessingError, ValueError) as exc:
         cause = exc.__cause__ or exc
         raise GateError(f"cannot score {model_uri}: {cause}") from exc
-    return compute_metrics([e.priority for e in examples], predicted).macro_f1
+    return compute_metrics(truth, predicted, scheme).macro_f1
 
 
 def evaluate_gate(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jira_priority.labels import LABEL_PREFIX, Priority
+from jira_priority.labels import DEFAULT_SCHEME, LABEL_PREFIX, Level, PriorityScheme
 from jira_priority.text import MAX_TOKENS, normalise_ticket
 from training_jobs.data.manifest import holdout_project_of, prepare_settings
 from training_jobs.data.readers import (
@@ -31,7 +31,7 @@ UNKNOWN_PROJECT = "(unknown)"
 class LabelledTicket:
     title: str
     description: str
-    priority: Priority
+    priority: Level
     project: str = ""
 
 
@@ -84,6 +84,7 @@ def read_labelled(
     projects: Sequence[str] = (),
     limit: int | None = None,
     projects_from: Path | None = None,
+    scheme: PriorityScheme = DEFAULT_SCHEME,
 ) -> LabelledData:
     """The labelled tickets of ``path``.
 
@@ -110,12 +111,15 @@ def read_labelled(
             max_tokens = prepare_settings(path).get("max_tokens", MAX_TOKENS)
             lookup = project_lookup(projects_from, int(max_tokens))
             source["projects_from"] = str(projects_from)
-        for example in read_prepared(path):
+        for example in read_prepared(path, scheme):
             # Prepared text is already normalised. As a description (no title, so the title
             # is not weighed again) normalising it again changes nothing.
             tickets.append(
                 LabelledTicket(
-                    "", example.text, example.priority, project or lookup.get(example.text, "")
+                    "",
+                    example.text,
+                    example.level(scheme),
+                    project or lookup.get(example.text, ""),
                 )
             )
             if limit is not None and len(tickets) >= limit:
@@ -127,10 +131,10 @@ def read_labelled(
         if projects_from is not None:
             raise ValueError("--projects-from is for prepared files; a ticket file has projects")
         stats = ReadStats()
-        for ticket in read_tickets(path, stats=stats):
+        for ticket in read_tickets(path, stats=stats, scheme=scheme):
             if wanted and ticket.project.casefold() not in wanted:
                 continue
-            priority = ticket.known_priority
+            priority = ticket.level(scheme)
             if priority is None:  # read_tickets already rejects these; be explicit anyway
                 continue
             tickets.append(

@@ -10,8 +10,8 @@ absent from the data or the predictions.
 
 Conventions (the report states them too):
 
-* The confusion matrix always has the six priorities of ``labels.PRIORITIES``,
-  rows = true priority, columns = predicted priority, in rank order.
+* The confusion matrix always has every priority of the scheme (six for
+  Apache's), rows = true priority, columns = predicted priority, in rank order.
 * Precision of a class that was never predicted and recall of a class absent
   from the data are undefined: ``None`` (``null`` in JSON, "n/a" in Markdown),
   never 0 and never a division by zero.
@@ -41,9 +41,9 @@ import numpy as np
 import numpy.typing as npt
 from sklearn import metrics as sk
 
-from jira_priority.labels import PRIORITIES, Priority
+from jira_priority.labels import DEFAULT_SCHEME, Level, PriorityScheme
 
-NUM_CLASSES = len(PRIORITIES)
+NUM_CLASSES = len(DEFAULT_SCHEME)
 
 CONVENTIONS = (
     "Rows of the confusion matrix are true priorities, columns predicted ones. "
@@ -55,6 +55,14 @@ CONVENTIONS = (
     "the most frequent true class (ties to the lower rank); its top-2 adds the second most "
     "frequent class."
 )
+
+
+def conventions(scheme: PriorityScheme) -> str:
+    """CONVENTIONS with the ranks of ``scheme`` (the text above for Apache's)."""
+    first, last = scheme.priorities[0], scheme.priorities[-1]
+    return CONVENTIONS.replace(
+        "Optional=1 .. Blocker=6", f"{first.value}={first.rank} .. {last.value}={last.rank}"
+    )
 
 
 #: The headline figures and how summaries name them, in the order they are listed.
@@ -72,7 +80,7 @@ HEADLINE_METRICS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class ClassMetrics:
-    priority: Priority
+    priority: Level
     support: int
     predicted: int
     true_positives: int
@@ -118,7 +126,7 @@ class Metrics:
             **self.headline(),
             "per_class": [c.as_dict() for c in self.per_class],
             "confusion_matrix": {
-                "labels": [p.value for p in PRIORITIES],
+                "labels": [c.priority.value for c in self.per_class],
                 "rows": "true",
                 "columns": "predicted",
                 "counts": [list(row) for row in self.confusion],
@@ -126,28 +134,35 @@ class Metrics:
         }
 
     def confusion_array(self) -> npt.NDArray[np.int64]:
-        return np.array(self.confusion, dtype=np.int64).reshape(NUM_CLASSES, NUM_CLASSES)
+        size = len(self.per_class)
+        return np.array(self.confusion, dtype=np.int64).reshape(size, size)
 
 
-#: The label numbers (ranks) of the six priorities, the labels every sklearn call gets.
-RANKS = [p.rank for p in PRIORITIES]
-
-
-def _ranks(priorities: Sequence[Priority], what: str) -> npt.NDArray[np.int64]:
+def _ranks(priorities: Sequence[Level], what: str, scheme: PriorityScheme) -> npt.NDArray[np.int64]:
     try:
-        return np.fromiter((p.rank for p in priorities), dtype=np.int64, count=len(priorities))
+        ranks = np.fromiter((p.rank for p in priorities), dtype=np.int64, count=len(priorities))
     except AttributeError:
-        raise TypeError(f"{what} must be Priority values") from None
+        raise TypeError(f"{what} must be priorities of a scheme") from None
+    if ranks.size and not (ranks.min() >= 1 and ranks.max() <= len(scheme)):
+        raise ValueError(f"{what} holds a priority outside the {scheme.name} scheme")
+    return ranks
+
+
+def _scheme_ranks(scheme: PriorityScheme) -> list[int]:
+    """The label numbers of the scheme's priorities: the labels every sklearn call gets."""
+    return [p.rank for p in scheme.priorities]
 
 
 def confusion_matrix(
-    y_true: Sequence[Priority], y_pred: Sequence[Priority]
+    y_true: Sequence[Level], y_pred: Sequence[Level], scheme: PriorityScheme = DEFAULT_SCHEME
 ) -> npt.NDArray[np.int64]:
-    """6x6 counts, rows true, columns predicted, in rank order."""
+    """N x N counts (N priorities of the scheme), rows true, columns predicted, in rank order."""
     if len(y_true) != len(y_pred):
         raise ValueError(f"{len(y_true)} true priorities but {len(y_pred)} predictions")
     matrix: npt.NDArray[np.int64] = sk.confusion_matrix(
-        _ranks(y_true, "y_true"), _ranks(y_pred, "y_pred"), labels=RANKS
+        _ranks(y_true, "y_true", scheme),
+        _ranks(y_pred, "y_pred", scheme),
+        labels=_scheme_ranks(scheme),
     ).astype(np.int64)
     return matrix
 
@@ -157,16 +172,16 @@ def _defined(value: float) -> float | None:
 
 
 def per_class_metrics(
-    y_true: Sequence[Priority], y_pred: Sequence[Priority]
+    y_true: Sequence[Level], y_pred: Sequence[Level], scheme: PriorityScheme = DEFAULT_SCHEME
 ) -> tuple[ClassMetrics, ...]:
     """Precision, recall and F1 of each priority, ``None`` where undefined."""
-    true, pred = _ranks(y_true, "y_true"), _ranks(y_pred, "y_pred")
+    true, pred = _ranks(y_true, "y_true", scheme), _ranks(y_pred, "y_pred", scheme)
     precision, recall, f1, support = sk.precision_recall_fscore_support(
-        true, pred, labels=RANKS, zero_division=np.nan
+        true, pred, labels=_scheme_ranks(scheme), zero_division=np.nan
     )
-    matrix = confusion_matrix(y_true, y_pred)
+    matrix = confusion_matrix(y_true, y_pred, scheme)
     result = []
-    for index, priority in enumerate(PRIORITIES):
+    for index, priority in enumerate(scheme.priorities):
         present = bool(support[index])
         result.append(
             ClassMetrics(
@@ -183,19 +198,22 @@ def per_class_metrics(
     return tuple(result)
 
 
-def majority_ranking(y_true: Sequence[Priority]) -> tuple[Priority, Priority]:
+def majority_ranking(
+    y_true: Sequence[Level], scheme: PriorityScheme = DEFAULT_SCHEME
+) -> tuple[Level, Level]:
     """The most and second most frequent true priorities (ties to the lower rank)."""
     if not y_true:
         raise ValueError("no tickets: the majority class is undefined")
-    counts = np.bincount(_ranks(y_true, "y_true") - 1, minlength=NUM_CLASSES)
+    counts = np.bincount(_ranks(y_true, "y_true", scheme) - 1, minlength=len(scheme))
     # A stable sort on -count keeps rank order among equal counts.
     order = np.argsort(-counts, kind="stable")
-    return PRIORITIES[int(order[0])], PRIORITIES[int(order[1])]
+    return scheme.priorities[int(order[0])], scheme.priorities[int(order[1])]
 
 
 def compute_metrics(
-    y_true: Sequence[Priority],
-    rankings: Sequence[Sequence[Priority]],
+    y_true: Sequence[Level],
+    rankings: Sequence[Sequence[Level]],
+    scheme: PriorityScheme = DEFAULT_SCHEME,
 ) -> Metrics:
     """All figures for true priorities and the predictor's rankings (most probable first).
 
@@ -209,9 +227,10 @@ def compute_metrics(
     if any(len(ranking) == 0 for ranking in rankings):
         raise ValueError("every ranking needs at least one priority")
     y_pred = [ranking[0] for ranking in rankings]
-    true, pred = _ranks(y_true, "y_true"), _ranks(y_pred, "y_pred")
+    true, pred = _ranks(y_true, "y_true", scheme), _ranks(y_pred, "y_pred", scheme)
     present = sorted(set(true.tolist()))  # macro and weighted averages: classes in the data
     top2_hits = sum(truth in ranking[:2] for truth, ranking in zip(y_true, rankings, strict=True))
+    matrix = confusion_matrix(y_true, y_pred, scheme)
 
     return Metrics(
         count=len(y_true),
@@ -223,12 +242,12 @@ def compute_metrics(
         weighted_f1=float(sk.f1_score(true, pred, labels=present, average="weighted")),
         within_one_accuracy=float(np.mean(np.abs(pred - true) <= 1)),
         mean_absolute_error=float(sk.mean_absolute_error(true, pred)),
-        per_class=per_class_metrics(y_true, y_pred),
-        confusion=tuple(tuple(int(v) for v in row) for row in confusion_matrix(y_true, y_pred)),
+        per_class=per_class_metrics(y_true, y_pred, scheme),
+        confusion=tuple(tuple(int(v) for v in row) for row in matrix),
     )
 
 
-def majority_baseline(y_true: Sequence[Priority]) -> Metrics:
+def majority_baseline(y_true: Sequence[Level], scheme: PriorityScheme = DEFAULT_SCHEME) -> Metrics:
     """The figures of always answering the majority class (top-2: plus the runner-up)."""
-    first, second = majority_ranking(y_true)
-    return compute_metrics(y_true, [(first, second)] * len(y_true))
+    first, second = majority_ranking(y_true, scheme)
+    return compute_metrics(y_true, [(first, second)] * len(y_true), scheme)

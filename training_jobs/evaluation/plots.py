@@ -17,15 +17,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import numpy.typing as npt
 
-from jira_priority.labels import PRIORITIES
 from training_jobs.evaluation.metrics import Metrics
 
 FIGURE_INCHES = (8.0, 6.5)
 DPI = 100
 #: (width, height) of every PNG written here.
 FIGURE_PIXELS = (round(FIGURE_INCHES[0] * DPI), round(FIGURE_INCHES[1] * DPI))
-
-_NAMES = [p.value for p in PRIORITIES]
 
 
 def row_normalised(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
@@ -38,6 +35,7 @@ def row_normalised(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
 
 def _heatmap(
     values: npt.NDArray[np.float64],
+    names: list[str],
     labels: list[str],
     title: str,
     colourbar_label: str,
@@ -50,9 +48,9 @@ def _heatmap(
         cmap = matplotlib.colormaps["Blues"].with_extremes(bad="#dddddd")
         image = ax.imshow(masked, cmap=cmap, vmin=0.0, vmax=max(vmax, 1e-9))
         fig.colorbar(image, ax=ax, label=colourbar_label)
-        ticks = np.arange(len(_NAMES))
-        ax.set_xticks(ticks, _NAMES, rotation=30, ha="right")
-        ax.set_yticks(ticks, _NAMES)
+        ticks = np.arange(len(names))
+        ax.set_xticks(ticks, names, rotation=30, ha="right")
+        ax.set_yticks(ticks, names)
         ax.set_xlabel("Predicted priority")
         ax.set_ylabel("True priority")
         ax.set_title(title)
@@ -76,12 +74,18 @@ def _heatmap(
     return path
 
 
+def _scheme_names(metrics: Metrics) -> list[str]:
+    """The priorities of the evaluated scheme, lowest first (the matrix's order)."""
+    return [c.priority.value for c in metrics.per_class]
+
+
 def plot_confusion_counts(metrics: Metrics, path: Path, title: str) -> Path:
     """Heatmap of the raw counts, every cell annotated."""
     counts = metrics.confusion_array()
     labels = [str(int(v)) for v in counts.ravel()]
     return _heatmap(
         counts.astype(np.float64),
+        _scheme_names(metrics),
         labels,
         f"{title}\nconfusion matrix (counts, n={metrics.count})",
         "tickets",
@@ -96,6 +100,7 @@ def plot_confusion_normalised(metrics: Metrics, path: Path, title: str) -> Path:
     labels = [f"{v:.2f}" if np.isfinite(v) else "n/a" for v in normalised.ravel()]
     return _heatmap(
         normalised,
+        _scheme_names(metrics),
         labels,
         f"{title}\nconfusion matrix (row-normalised: share of each true priority)",
         "share of the true priority",

@@ -20,13 +20,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from jira_priority.labels import Priority
+from jira_priority.labels import DEFAULT_SCHEME, Level, PriorityScheme
 from training_jobs.evaluation.labelled import UNKNOWN_PROJECT, LabelledTicket
 from training_jobs.evaluation.metrics import (
-    CONVENTIONS,
     HEADLINE_METRICS,
     Metrics,
     compute_metrics,
+    conventions,
     majority_baseline,
     majority_ranking,
 )
@@ -42,18 +42,28 @@ class Evaluation:
 
     metrics: Metrics
     baseline: Metrics
-    majority: tuple[Priority, Priority]
+    majority: tuple[Level, Level]
+    scheme: PriorityScheme = DEFAULT_SCHEME
 
 
-def evaluate_rankings(tickets: Sequence[LabelledTicket], rankings: Sequence[Ranking]) -> Evaluation:
+def evaluate_rankings(
+    tickets: Sequence[LabelledTicket],
+    rankings: Sequence[Ranking],
+    scheme: PriorityScheme = DEFAULT_SCHEME,
+) -> Evaluation:
     y_true = [t.priority for t in tickets]
     return Evaluation(
-        compute_metrics(y_true, rankings), majority_baseline(y_true), majority_ranking(y_true)
+        compute_metrics(y_true, rankings, scheme),
+        majority_baseline(y_true, scheme),
+        majority_ranking(y_true, scheme),
+        scheme,
     )
 
 
 def per_project(
-    tickets: Sequence[LabelledTicket], rankings: Sequence[Ranking]
+    tickets: Sequence[LabelledTicket],
+    rankings: Sequence[Ranking],
+    scheme: PriorityScheme = DEFAULT_SCHEME,
 ) -> dict[str, Evaluation]:
     """One Evaluation per project (each with its own majority baseline), by project name."""
     groups: dict[str, tuple[list[LabelledTicket], list[Ranking]]] = {}
@@ -61,7 +71,7 @@ def per_project(
         group = groups.setdefault(ticket.project or UNKNOWN_PROJECT, ([], []))
         group[0].append(ticket)
         group[1].append(ranking)
-    return {name: evaluate_rankings(*groups[name]) for name in sorted(groups)}
+    return {name: evaluate_rankings(*groups[name], scheme) for name in sorted(groups)}
 
 
 def _comparison(evaluation: Evaluation) -> dict[str, dict[str, float]]:
@@ -106,7 +116,7 @@ def build_report(
             else None
         ),
         "plots": plots,
-        "conventions": CONVENTIONS,
+        "conventions": conventions(evaluation.scheme),
     }
 
 

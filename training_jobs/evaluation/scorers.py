@@ -31,15 +31,9 @@ from jira_priority.errors import (
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
-from jira_priority.labels import (
-    Priority,
-    UnknownLabelError,
-    priority_from_label,
-    priority_from_name,
-)
+from jira_priority.labels import DEFAULT_SCHEME, Level, PriorityScheme, UnknownLabelError
 from jira_priority.postprocessing import PostProcessingError, post_process
-from jira_priority.predictors.base import Predictor
-from jira_priority.schemas import MAX_K
+from jira_priority.predictors.base import Predictor, scheme_of
 from jira_priority.settings import Settings
 from jira_priority.text import normalise_ticket
 from training_jobs.errors import CommandError
@@ -49,7 +43,7 @@ HTTP_MAX_BATCH: int = Settings.model_fields["max_batch_size"].default
 
 #: (title, description) of one ticket, as read from the file.
 TicketText = tuple[str, str]
-Ranking = list[Priority]
+Ranking = list[Level]
 
 
 class PredictionError(CommandError):
@@ -69,6 +63,8 @@ class TicketRanker(Protocol):
     description: dict[str, str]
     #: Most tickets one call may carry, or None for no limit of its own.
     max_batch: int | None
+    #: The priority scheme its answers are in.
+    scheme: PriorityScheme
 
     def rank(self, tickets: Sequence[TicketText], k: int) -> list[Ranking]: ...
 
@@ -83,15 +79,20 @@ class PredictorRanker:
 
     max_batch: int | None = None
 
-    def __init__(self, predictor: Predictor, kind: str) -> None:
+    def __init__(
+        self, predictor: Predictor, kind: str, scheme: PriorityScheme | None = None
+    ) -> None:
+        """``scheme`` None: the predictor's own (a local model's scheme.json), else apache."""
         self._predictor = predictor
         self.description = {"kind": kind, "backend": predictor.backend}
+        self.scheme = scheme if scheme is not None else scheme_of(predictor)
 
     def rank(self, tickets: Sequence[TicketText], k: int) -> list[Ranking]:
         texts = [normalise_ticket(title, description) for title, description in tickets]
         try:
             postprocessing = self._predictor.postprocessing()
-            answers = self._predictor.predict(texts, MAX_K)
+            # Every label: the post-processing needs the whole distribution.
+            answers = self._predictor.predict(texts, len(self.scheme))
         except _RETRYABLE_SERVICE_ERRORS as exc:
             raise RetryableError(exc.public_message, retry_after=exc.retry_after) from exc
         except ServiceError as exc:
@@ -102,7 +103,7 @@ class PredictorRanker:
         try:
             return [
                 [
-                    priority_from_label(item.label)
+                    self.scheme.from_label(item.label)
                     for item in post_process(answer, k, postprocessing).ranking
                 ]
                 for answer in answers
@@ -117,17 +118,23 @@ def _with_cause(message: str, exc: BaseException) -> str:
     return f"{message} ({type(cause).__name__}: {cause})" if cause else message
 
 
-def local_model_ranker(model_uri: str) -> PredictorRanker:
-    """A model.bin/.ftz/model.tar.gz path or s3:// URI, loaded in-process now (or failing)."""
+def local_model_ranker(model_uri: str, scheme: PriorityScheme | None = None) -> PredictorRanker:
+    """A model.bin/.ftz/model.tar.gz path or s3:// URI, loaded in-process now (or failing).
+
+    Its scheme is ``scheme``, else the scheme.json that travels with the model, else apache.
+    """
     from training_jobs.modelling.loading import load_model
 
-    ranker = PredictorRanker(load_model(model_uri), "local-model")
+    ranker = PredictorRanker(load_model(model_uri), "local-model", scheme)
     ranker.description["model_uri"] = model_uri
     return ranker
 
 
 def sagemaker_ranker(
-    endpoint_name: str, region: str | None = None, client: Any = None
+    endpoint_name: str,
+    region: str | None = None,
+    client: Any = None,
+    scheme: PriorityScheme = DEFAULT_SCHEME,
 ) -> PredictorRanker:
     """A SageMaker endpoint in ``region``; ``client`` is a sagemaker-runtime client (made
     here if None).
@@ -153,7 +160,8 @@ def sagemaker_ranker(
             ) from exc
         except BotoCoreError as exc:  # unknown profile, ...
             raise PredictionError(f"cannot make a sagemaker-runtime client: {exc}") from exc
-    ranker = PredictorRanker(SageMakerPredictor(endpoint_name, client), "sagemaker-endpoint")
+    predictor = SageMakerPredictor(endpoint_name, client, scheme)
+    ranker = PredictorRanker(predictor, "sagemaker-endpoint")
     ranker.description["endpoint_name"] = endpoint_name
     return ranker
 
@@ -199,6 +207,7 @@ class HttpApiRanker:
         api_key: str | None = None,
         timeout: float = 30.0,
         opener: Opener = _urlopen,
+        scheme: PriorityScheme = DEFAULT_SCHEME,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -208,6 +217,7 @@ class HttpApiRanker:
         self.api_key = api_key
         self.timeout = timeout
         self.opener = opener
+        self.scheme = scheme
         self.description = {"kind": "http-api", "url": self.url}
 
     def rank(self, tickets: Sequence[TicketText], k: int) -> list[Ranking]:
@@ -228,7 +238,7 @@ class HttpApiRanker:
         models = {str(p.get("model")) for p in predictions if isinstance(p, dict) and "model" in p}
         if models:
             self.description["model"] = ", ".join(sorted(models))
-        return [_api_ranking(prediction) for prediction in predictions]
+        return [_api_ranking(prediction, self.scheme) for prediction in predictions]
 
     def _post(self, data: bytes) -> Any:
         request = urllib.request.Request(  # noqa: S310 (scheme checked in __init__)
@@ -279,14 +289,14 @@ def _error_detail(exc: urllib.error.HTTPError) -> str:
         return ""
 
 
-def _api_ranking(prediction: Any) -> Ranking:
+def _api_ranking(prediction: Any, scheme: PriorityScheme) -> Ranking:
     if not isinstance(prediction, dict):
         raise PredictionError("a prediction of the API is not an object")
     try:
         ranking = prediction.get("ranking")
         if isinstance(ranking, list) and ranking:
-            return [priority_from_name(str(entry["priority"])) for entry in ranking]
-        return [priority_from_name(str(prediction["priority"]))]
+            return [scheme.from_name(str(entry["priority"])) for entry in ranking]
+        return [scheme.from_name(str(prediction["priority"]))]
     except (KeyError, TypeError, UnknownLabelError) as exc:
         raise PredictionError(
             f"unreadable prediction from the API: {str(prediction)[:200]}"

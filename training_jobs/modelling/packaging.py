@@ -3,7 +3,7 @@ and as the files ``promote`` copies over the served model's.
 
 BlazingText's hosting container reads ``model.bin`` from the root of the
 archive (what its training jobs write); the sidecars that travel with the
-model (``postprocessing.json``, and any other name in ``SIDECAR_FILES``) go
+model (``postprocessing.json``, ``scheme.json`` and any other name in ``SIDECAR_FILES``) go
 beside it, where ``jira_priority.model_files.read_sidecar`` finds them for both
 backends. Members are added under fixed names, never the local paths.
 """
@@ -14,11 +14,12 @@ import shutil
 import tarfile
 from pathlib import Path
 
+from jira_priority.labels import SCHEME_FILE
 from jira_priority.model_files import ModelFileError, locate_model
 from jira_priority.postprocessing import FILE_NAME as POSTPROCESSING_FILE
 
 #: Files that travel with model.bin when present beside it.
-SIDECAR_FILES: tuple[str, ...] = (POSTPROCESSING_FILE,)
+SIDECAR_FILES: tuple[str, ...] = (POSTPROCESSING_FILE, SCHEME_FILE)
 ARCHIVE_NAME = "model.tar.gz"
 #: What ``promote`` copies from a candidate's directory over the served model's.
 PROMOTED_FILES = ("model.bin", *SIDECAR_FILES, "training.json")

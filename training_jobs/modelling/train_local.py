@@ -18,7 +18,9 @@ temperature, confidence threshold; ``training_jobs.modelling.postprocessing``)
 is fitted on it and written as ``postprocessing.json`` beside ``model.bin``.
 
 Outputs in ``--output-dir``: ``model.bin``, ``postprocessing.json``, optionally
-``model.ftz`` (quantised), and ``training.json`` (settings, data, timings, sizes and
+``model.ftz`` (quantised), ``scheme.json`` (the priority scheme the labels mean,
+from ``--scheme`` or the one ``prepare`` wrote beside the training file; serving
+reads it), and ``training.json`` (settings, data, timings, sizes and
 validation metrics beside the majority-class baseline, both as
 ``training_jobs.evaluation.metrics`` computes them for ``evaluate``).
 """
@@ -35,7 +37,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from jira_priority.labels import Priority, UnknownLabelError, priority_from_label
+from jira_priority.labels import (
+    DEFAULT_SCHEME,
+    SCHEME_FILE,
+    Level,
+    PriorityScheme,
+    UnknownLabelError,
+    parse_scheme,
+    read_scheme_file,
+)
 from jira_priority.postprocessing import FILE_NAME as POSTPROCESSING_FILE
 from jira_priority.postprocessing import PostProcessing
 from training_jobs.console import say
@@ -89,19 +99,24 @@ def fasttext_arguments(hp: BlazingTextHyperparameters, epochs: int) -> dict[str,
     }
 
 
-def predict_priorities(model: Any, texts: Sequence[str]) -> list[Priority]:
+def predict_priorities(
+    model: Any, texts: Sequence[str], scheme: PriorityScheme = DEFAULT_SCHEME
+) -> list[Level]:
     """The top priority for each (already normalised) text."""
     if not texts:
         return []
     labels, _ = model.predict(list(texts), k=1)
     try:
-        return [priority_from_label(str(ranked[0]) if len(ranked) else "") for ranked in labels]
+        return [scheme.from_label(str(ranked[0]) if len(ranked) else "") for ranked in labels]
     except UnknownLabelError as exc:
         raise CommandError(f"the model answered an {exc}") from exc
 
 
 def validation_metrics(
-    model: Any, validation: Sequence[PreparedExample], postprocessing: PostProcessing | None = None
+    model: Any,
+    validation: Sequence[PreparedExample],
+    scheme: PriorityScheme = DEFAULT_SCHEME,
+    postprocessing: PostProcessing | None = None,
 ) -> Metrics:
     """The figures of ``training_jobs.evaluation.metrics`` for the model on the validation lines.
 
@@ -109,11 +124,59 @@ def validation_metrics(
     """
     texts = [example.text for example in validation]
     if postprocessing is None:
-        predicted = predict_priorities(model, texts)
+        predicted = predict_priorities(model, texts, scheme)
     else:
         labels = fitting.post_processed_labels(model, texts, postprocessing)
-        predicted = [priority_from_label(label) for label in labels]
-    return compute_metrics([example.priority for example in validation], [(p,) for p in predicted])
+        try:
+            predicted = [scheme.from_label(label) for label in labels]
+        except UnknownLabelError as exc:
+            raise CommandError(f"the model answered an {exc}") from exc
+    truth = [example.level(scheme) for example in validation]
+    return compute_metrics(truth, [(p,) for p in predicted], scheme)
+
+
+#: Probability cut-offs reported for rules that act only on confident answers (Jira Automation).
+THRESHOLDS: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+
+
+def threshold_figures(
+    model: Any, validation: Sequence[PreparedExample], scheme: PriorityScheme = DEFAULT_SCHEME
+) -> list[dict[str, Any]]:
+    """For each threshold: the share of tickets whose top probability reaches it, and how
+    often that top priority is right (what a rule that sets it only then would achieve)."""
+    if not validation:
+        return []
+    labels, probabilities = model.predict([example.text for example in validation], k=1)
+    predicted = [str(ranked[0]) if len(ranked) else "" for ranked in labels]
+    right = [label == example.label for label, example in zip(predicted, validation, strict=True)]
+    top = [float(p[0]) if len(p) else 0.0 for p in probabilities]
+    figures = []
+    for threshold in THRESHOLDS:
+        covered = [i for i, p in enumerate(top) if p >= threshold]
+        by_priority: dict[str, dict[str, Any]] = {}
+        for level in scheme.priorities:
+            mine = [i for i in covered if predicted[i] == level.label]
+            if mine:
+                hits = sum(right[i] for i in mine)
+                by_priority[level.value] = {"tickets": len(mine), "precision": hits / len(mine)}
+        figures.append(
+            {
+                "threshold": threshold,
+                "tickets": len(covered),
+                "coverage": len(covered) / len(validation),
+                "precision": sum(right[i] for i in covered) / len(covered) if covered else None,
+                "by_priority": by_priority,
+            }
+        )
+    return figures
+
+
+def training_scheme(option: str | None, train_path: Path) -> PriorityScheme:
+    """``--scheme`` if given, else the scheme.json prepare wrote beside the file, else apache."""
+    if option:
+        return parse_scheme(option)
+    beside = train_path.parent / SCHEME_FILE
+    return read_scheme_file(beside) if beside.is_file() else DEFAULT_SCHEME
 
 
 @dataclass
@@ -132,6 +195,7 @@ def train_candidates(
     seed: int,
     threads: int,
     verbose: bool,
+    scheme: PriorityScheme = DEFAULT_SCHEME,
 ) -> tuple[Candidate, list[dict[str, Any]]]:
     """Train once, or with early stopping one run per epoch count; the best run and the log."""
     fasttext = _fasttext()
@@ -158,7 +222,7 @@ def train_candidates(
         except (ValueError, RuntimeError, MemoryError) as exc:
             raise CommandError(f"fastText could not train on {train_path}: {exc}") from exc
         seconds = time.perf_counter() - started
-        accuracy = validation_metrics(model, validation).accuracy if validation else None
+        accuracy = validation_metrics(model, validation, scheme).accuracy if validation else None
         candidate = Candidate(epochs, model, accuracy, seconds)
         shown = f"validation accuracy {accuracy:.4f}" if accuracy is not None else "no validation"
         say(f"epochs {epochs}: trained in {seconds:.1f} s, {shown}")
@@ -200,8 +264,8 @@ def measure_serving(model_path: Path, texts: Sequence[str]) -> dict[str, Any]:
 # --- the command ---------------------------------------------------------------
 
 
-def _count_lines(path: Path) -> Counter[str]:
-    return Counter(example.label for example in read_prepared(path))
+def _count_lines(path: Path, scheme: PriorityScheme) -> Counter[str]:
+    return Counter(example.label for example in read_prepared(path, scheme))
 
 
 def train(
@@ -218,16 +282,21 @@ def train(
     min_validation_lines: int = MIN_VALIDATION_LINES,
     calibration_fraction: float = 0.15,
     target_precision: float = fitting.DEFAULT_TARGET_PRECISION,
+    scheme_option: str | None = None,
 ) -> dict[str, Any]:
-    """Train, write the outputs, and return the report written to training.json."""
+    """Train, write the outputs, and return the report written to training.json.
+
+    ``scheme_option`` is --scheme: the labels' priority scheme (default: the
+    scheme.json prepare wrote beside ``train_path``, else apache)."""
     if threads < 1:
         raise ValueError("threads must be at least 1")
     if quantize_cutoff < 0:
         raise ValueError("quantize cutoff must be at least 0")
-    train_counts = _count_lines(train_path)  # also checks every line's label
+    scheme = training_scheme(scheme_option, train_path)
+    train_counts = _count_lines(train_path, scheme)  # also checks every line's label
     if not train_counts:
         raise CommandError(f"{train_path} has no training lines")
-    validation = list(read_prepared(validation_path)) if validation_path else []
+    validation = list(read_prepared(validation_path, scheme)) if validation_path else []
     if validation_path and len(validation) < min_validation_lines:
         raise CommandError(
             f"{validation_path} has {len(validation)} validation line(s), fewer than "
@@ -241,7 +310,7 @@ def train(
     calibration: list[PreparedExample] = []
     if calibration_fraction > 0:
         kept, calibration = fitting.hold_out_for_calibration(
-            list(read_prepared(train_path)), calibration_fraction, seed
+            list(read_prepared(train_path, scheme)), calibration_fraction, seed
         )
         fit_path = output_dir / "train-without-calibration.txt"
         fit_path.write_text("".join(f"{e.label} {e.text}\n" for e in kept), encoding="utf-8")
@@ -254,7 +323,13 @@ def train(
     started = time.perf_counter()
     try:
         best, log = train_candidates(
-            fit_path, validation, hp, seed=seed, threads=threads, verbose=verbose
+            fit_path,
+            validation,
+            hp,
+            seed=seed,
+            threads=threads,
+            verbose=verbose,
+            scheme=scheme,
         )
     finally:
         if fit_path != train_path:
@@ -290,18 +365,20 @@ def train(
     partial = output_dir / "model.bin.part"
     best.model.save_model(str(partial))
     partial.replace(model_path)
-    say(f"wrote {model_path} ({model_path.stat().st_size / 1e6:.1f} MB)")
+    scheme.write(output_dir)  # the embedded backend and evaluate read the names from here
+    say(f"wrote {model_path} ({model_path.stat().st_size / 1e6:.1f} MB), {scheme.name} scheme")
 
     texts = [example.text for example in validation]
     models: dict[str, Any] = {"model.bin": measure_serving(model_path, texts)}
     evaluation: dict[str, Any] = {}
     if validation:
         evaluation["model.bin"] = validation_metrics(
-            best.model, validation, postprocessing
+            best.model, validation, scheme, postprocessing
         ).as_dict()
         evaluation["majority_baseline"] = majority_baseline(
-            [example.priority for example in validation]
+            [example.level(scheme) for example in validation], scheme
         ).as_dict()
+        evaluation["thresholds"] = threshold_figures(best.model, validation, scheme)
 
     quantised_path = output_dir / "model.ftz"
     if quantize:
@@ -325,7 +402,7 @@ def train(
         models["model.ftz"] = measure_serving(quantised_path, texts)
         if validation:
             evaluation["model.ftz"] = validation_metrics(
-                best.model, validation, postprocessing
+                best.model, validation, scheme, postprocessing
             ).as_dict()
     elif quantised_path.exists():
         quantised_path.unlink()  # an old .ftz would not match this model.bin
@@ -337,6 +414,7 @@ def train(
         "fasttext_arguments": fasttext_arguments(hp, best.epochs),
         "seed": seed,
         "threads": threads,
+        "scheme": scheme.as_dict(),
         "data": {
             "train": {
                 "path": str(train_path),
@@ -388,5 +466,11 @@ def print_summary(report: dict[str, Any], output_dir: Path) -> None:
                 print(
                     f"  validation {name}: accuracy {m['accuracy']:.4f}, "
                     f"macro-F1 {m['macro_f1']:.4f}"
+                )
+        for row in evaluation.get("thresholds", []):
+            if row["precision"] is not None:
+                print(
+                    f"  top probability >= {row['threshold']}: {row['coverage']:.1%} of tickets, "
+                    f"right {row['precision']:.1%} of the time"
                 )
     print(f"  report: {output_dir / REPORT_FILE}")

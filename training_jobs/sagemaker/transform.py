@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from jira_priority.blazingtext import JSON_LINES, decode_batch, encode_batch
 from jira_priority.errors import BadModelResponseError
-from jira_priority.labels import PRIORITIES, UnknownLabelError, priority_from_label
+from jira_priority.labels import DEFAULT_SCHEME, PRIORITIES, PriorityScheme, UnknownLabelError
 from jira_priority.model_files import ModelFileError
 from jira_priority.postprocessing import (
     PostProcessed,
@@ -95,7 +95,9 @@ def batch_input(tickets: Sequence[TicketRow], k: int = len(PRIORITIES)) -> bytes
     return encode_batch([normalise_ticket(t.title, t.description) for t in tickets], k)
 
 
-def parse_batch_output(data: bytes, expected: int, k: int) -> list[list[LabelScore]]:
+def parse_batch_output(
+    data: bytes, expected: int, k: int, scheme: PriorityScheme = DEFAULT_SCHEME
+) -> list[list[LabelScore]]:
     """The job's output lines as rankings; CommandError if they do not match the input."""
     try:
         rankings = decode_batch(data, expected, k)
@@ -104,7 +106,7 @@ def parse_batch_output(data: bytes, expected: int, k: int) -> list[list[LabelSco
     for number, ranking in enumerate(rankings, start=1):
         for label, _ in ranking:
             try:
-                priority_from_label(label)
+                scheme.from_label(label)
             except UnknownLabelError as error:
                 raise CommandError(
                     f"output line {number} is not a BlazingText prediction: {error}"
@@ -144,7 +146,10 @@ def _optional(value: float | bool | None) -> str:
 
 
 def write_predictions(
-    path: Path, tickets: Sequence[TicketRow], answers: Sequence[PostProcessed]
+    path: Path,
+    tickets: Sequence[TicketRow],
+    answers: Sequence[PostProcessed],
+    scheme: PriorityScheme = DEFAULT_SCHEME,
 ) -> None:
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
@@ -157,11 +162,11 @@ def write_predictions(
                     ticket.key,
                     ticket.title,
                     ticket.priority,
-                    priority_from_label(best.label).value,
+                    scheme.from_label(best.label).value,
                     best.label,
                     f"{best.probability:.4f}",
                     " ".join(
-                        f"{priority_from_label(r.label).value}:{r.probability:.4f}"
+                        f"{scheme.from_label(r.label).value}:{r.probability:.4f}"
                         for r in answer.ranking
                     ),
                     _optional(best.calibrated_probability),
@@ -258,10 +263,11 @@ def collect(
     output: Path,
     k: int = 1,
     postprocessing: PostProcessing | None = None,
+    scheme: PriorityScheme = DEFAULT_SCHEME,
 ) -> None:
     description = describe_completed(sagemaker, Kind.TRANSFORM_JOB, job_name)
     bucket, key = output_location(description)
     data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    rankings = parse_batch_output(data, expected=len(tickets), k=len(PRIORITIES))
-    write_predictions(output, tickets, post_processed(rankings, k, postprocessing))
+    rankings = parse_batch_output(data, expected=len(tickets), k=len(scheme), scheme=scheme)
+    write_predictions(output, tickets, post_processed(rankings, k, postprocessing), scheme)
     say(f"wrote {len(rankings)} prediction(s) to {output}")

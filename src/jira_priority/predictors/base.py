@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from numbers import Real
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from jira_priority.errors import BadModelResponseError
+from jira_priority.labels import DEFAULT_SCHEME, PriorityScheme
 from jira_priority.postprocessing import PostProcessing
 
 #: One ranked alternative as the model gives it: (``__label__N``, probability).
@@ -15,7 +16,7 @@ LabelScore = tuple[str, float]
 
 
 class Predictor(Protocol):
-    """Ranks the six labels for already-normalised ticket texts.
+    """Ranks the labels of a priority scheme for already-normalised ticket texts.
 
     ``predict`` returns, for each text and in the same order, up to ``k``
     (label, probability) pairs, most probable first. Implementations raise the
@@ -38,6 +39,18 @@ class Predictor(Protocol):
     def postprocessing(self) -> PostProcessing | None:
         """The model's fitted post-processing (postprocessing.json), None if it has none."""
         ...
+
+
+@runtime_checkable
+class KnowsScheme(Protocol):
+    """A predictor that can say which priority scheme its model's labels belong to."""
+
+    def scheme(self) -> PriorityScheme: ...
+
+
+def scheme_of(predictor: Predictor) -> PriorityScheme:
+    """The predictor's priority scheme; one that cannot say answers in the default (apache)."""
+    return predictor.scheme() if isinstance(predictor, KnowsScheme) else DEFAULT_SCHEME
 
 
 def checked_ranking(pairs: Iterable[tuple[object, object]]) -> list[LabelScore]:

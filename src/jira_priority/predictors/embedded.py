@@ -41,13 +41,14 @@ from jira_priority.errors import (
     UpstreamUnavailableError,
 )
 from jira_priority.fasttext_format import check_model_file
-from jira_priority.labels import LABELS
+from jira_priority.labels import DEFAULT_SCHEME, PriorityScheme
 from jira_priority.model_files import (
     EXTRACTION_RESERVE_BYTES,
     MAX_MODEL_BYTES,
     ModelFileError,
     file_digest,
     locate_model,
+    read_model_scheme,
 )
 from jira_priority.postprocessing import PostProcessing, read_postprocessing
 from jira_priority.predictors.base import LabelScore, checked_ranking
@@ -128,17 +129,17 @@ def _import_fasttext() -> Any:
     return fasttext
 
 
-def _verify(model: Any) -> None:
+def _verify(model: Any, scheme: PriorityScheme) -> None:
     """A real prediction over every label: a model that cannot answer it is refused at load."""
     try:
-        labels, probs = model.predict(VERIFY_TEXT, k=len(LABELS))
+        labels, probs = model.predict(VERIFY_TEXT, k=len(scheme))
     except (ValueError, RuntimeError, UnicodeError) as exc:
         raise BadModelResponseError("the model failed its test prediction") from exc
     try:
         ranking = checked_ranking(zip(labels, probs, strict=True))
     except (BadModelResponseError, ValueError) as exc:
         raise BadModelResponseError("the model's test prediction is not usable") from exc
-    if not ranking or any(label not in LABELS for label, _ in ranking):
+    if not ranking or any(label not in scheme.labels for label, _ in ranking):
         raise BadModelResponseError("the model's test prediction is not usable")
 
 
@@ -157,8 +158,15 @@ class EmbeddedPredictor:
 
     backend = "embedded"
 
-    def __init__(self, model_uri: str, s3_client: S3Client | None = None) -> None:
+    def __init__(
+        self,
+        model_uri: str,
+        s3_client: S3Client | None = None,
+        default_scheme: PriorityScheme = DEFAULT_SCHEME,
+    ) -> None:
         self._model_uri = model_uri
+        self._default_scheme = default_scheme
+        self._scheme = default_scheme
         self._is_s3 = model_uri.startswith("s3://")
         if self._is_s3:
             try:
@@ -179,7 +187,7 @@ class EmbeddedPredictor:
     @classmethod
     def from_settings(cls, settings: Settings) -> EmbeddedPredictor:
         assert settings.model_uri is not None  # guaranteed by Settings
-        return cls(settings.model_uri)
+        return cls(settings.model_uri, default_scheme=settings.scheme)
 
     @property
     def model_id(self) -> str:
@@ -212,6 +220,11 @@ class EmbeddedPredictor:
         """The model's postprocessing.json (loaded with the model), or None if it has none."""
         self._loaded_model()
         return self._postprocessing
+
+    def scheme(self) -> PriorityScheme:
+        """The scheme.json beside the model (or in its archive), else PRIORITY_SCHEME."""
+        self._loaded_model()
+        return self._scheme
 
     def predict(self, texts: Sequence[str], k: int) -> list[list[LabelScore]]:
         model = self._loaded_model()
@@ -263,19 +276,21 @@ class EmbeddedPredictor:
                     retry_after=math.ceil(RETRY_LOAD_AFTER_SECONDS - waited)
                 )
             try:
-                model, digest, postprocessing = self._load()
+                model, digest, scheme, postprocessing = self._load()
             except _LOAD_ERRORS as exc:
                 self._failed_at = time.monotonic()
                 self._failure = _one_line(exc)
                 raise UpstreamUnavailableError(retry_after=int(RETRY_LOAD_AFTER_SECONDS)) from exc
             self._digest = digest
+            self._scheme = scheme
             self._postprocessing = postprocessing
             self._model = model
             self._failed_at = self._failure = None
             return model
 
-    def _load(self) -> tuple[Any, str, PostProcessing | None]:
-        """Fetch, extract, check, load and verify the model; return it, its file's digest
+    def _load(self) -> tuple[Any, str, PriorityScheme, PostProcessing | None]:
+        """Fetch, extract, check, load and verify the model; return it, its file's digest,
+        its priority scheme (the scheme.json that travels with it, else PRIORITY_SCHEME)
         and its post-processing (a damaged postprocessing.json is a damaged model).
 
         A source that fails is remembered by its fingerprint and not extracted
@@ -286,11 +301,12 @@ class EmbeddedPredictor:
         source, fingerprint = self._fetch(cache)
         try:
             path = locate_model(source, cache / "extracted")
+            scheme = read_model_scheme(source, self._default_scheme)
             # fastText's loader trusts the file: check its layout first (a
             # damaged file could crash the process), then prove it answers.
-            check_model_file(path, LABELS)
+            check_model_file(path, scheme.labels)
             model = _import_fasttext().load_model(str(path))
-            _verify(model)
+            _verify(model, scheme)
             digest = file_digest(path)
             postprocessing = read_postprocessing(source)
         except _LOAD_ERRORS as exc:
@@ -300,7 +316,7 @@ class EmbeddedPredictor:
         if self._is_s3 and path != source:
             source.unlink(missing_ok=True)  # the archive, once its model is out
         self._bad_source = None
-        return model, digest, postprocessing
+        return model, digest, scheme, postprocessing
 
     def _fetch(self, cache: Path) -> tuple[Path, str]:
         """The model's source on local disk (downloaded into ``cache`` if on S3), fingerprinted."""

@@ -39,6 +39,7 @@ from jira_priority.errors import (
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
+from jira_priority.labels import DEFAULT_SCHEME, PriorityScheme
 from jira_priority.postprocessing import PostProcessing, read_postprocessing
 from jira_priority.predictors.base import LabelScore
 from jira_priority.settings import Settings
@@ -99,12 +100,15 @@ class SageMakerPredictor:
         self,
         endpoint_name: str,
         client: SageMakerRuntimeClient | None = None,
+        scheme: PriorityScheme = DEFAULT_SCHEME,
         model_uri: str | None = None,
         s3_client: S3Client | None = None,
     ) -> None:
-        """``model_uri``: the model.tar.gz the endpoint serves, read for its postprocessing.json."""
+        """``scheme``: PRIORITY_SCHEME (the endpoint cannot say); ``model_uri``: the
+        model.tar.gz the endpoint serves, read for its postprocessing.json."""
         self._endpoint_name = endpoint_name
         self._client = client if client is not None else runtime_client()
+        self._scheme = scheme
         if model_uri is not None and model_uri.startswith("s3://"):
             from jira_priority.predictors.embedded import _split_s3_uri
 
@@ -127,7 +131,12 @@ class SageMakerPredictor:
             settings.sagemaker_read_timeout_seconds,
             settings.sagemaker_max_attempts,
         )
-        return cls(settings.sagemaker_endpoint_name, client, model_uri=settings.model_uri)
+        return cls(
+            settings.sagemaker_endpoint_name,
+            client,
+            settings.scheme,
+            model_uri=settings.model_uri,
+        )
 
     # --- SnapStart (jira_priority.snapstart) ----------------------------------
 
@@ -141,6 +150,10 @@ class SageMakerPredictor:
     @property
     def model_id(self) -> str:
         return self._endpoint_name
+
+    def scheme(self) -> PriorityScheme:
+        """The endpoint's model cannot say; the configuration (PRIORITY_SCHEME) does."""
+        return self._scheme
 
     def is_ready(self) -> bool:
         # Readiness of the endpoint itself would need DescribeEndpoint, which the

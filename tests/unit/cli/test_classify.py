@@ -38,7 +38,7 @@ def test_classify_json_is_the_api_answer(
 
     assert code == 0
     answer = Prediction.model_validate_json(capsys.readouterr().out)
-    assert answer.priority is Priority.BLOCKER
+    assert answer.priority == Priority.BLOCKER
     assert answer.label == "__label__6"
     assert answer.model == f"model.bin@sha256:{file_digest(model_path)[:12]}"
 

@@ -634,7 +634,7 @@ def test_evaluate_endpoint_takes_region_from_option_or_environment(
         monkeypatch.setenv(name, value)
     asked: list[str | None] = []
 
-    def fake_ranker(endpoint_name, region=None, client=None):
+    def fake_ranker(endpoint_name, region=None, client=None, scheme=None):
         asked.append(region)
         raise PredictionError("stop here")
 

@@ -165,11 +165,11 @@ def test_sagemaker_errors_map_to_documented_statuses(
         (b'[{"label": [], "prob": []}]', "A model answer has 0 labels; asked for 6."),
         (
             b'[{"label": ["__label__9"], "prob": [0.5]}]',
-            "The model answered a label outside the six priorities.",
+            "The model answered a label outside the priorities of its scheme (apache).",
         ),
         (
             b'[{"label": ["Major"], "prob": [0.5]}]',
-            "The model answered a label outside the six priorities.",
+            "The model answered a label outside the priorities of its scheme (apache).",
         ),
         (b'[{"label": ["__label__4"], "prob": ["high"]}]', "A model probability is not a number."),
         (b'[{"label": ["__label__4"], "prob": [1.7]}]', "A model probability is outside [0, 1]."),

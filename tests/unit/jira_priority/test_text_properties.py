@@ -48,8 +48,12 @@ def seconds_per_char() -> float:
 
 
 def _assert_linear(text: str, seconds_per_char: float) -> None:
-    elapsed = _best_of(3, lambda: normalise_ticket("title", text))
     budget = PER_CHAR_FACTOR * seconds_per_char * min(len(text), MAX_CHARS) + SLACK_SECONDS
+    elapsed = _best_of(3, lambda: normalise_ticket("title", text))
+    if elapsed > budget:
+        # A busy machine (another process on the same core) can stretch three runs
+        # alike; a quadratic pattern stays over budget however often it is timed.
+        elapsed = _best_of(10, lambda: normalise_ticket("title", text))
     assert elapsed <= budget, f"{elapsed:.4f} s for {len(text)} characters (budget {budget:.4f})"
 
 

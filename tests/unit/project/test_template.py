@@ -153,6 +153,7 @@ def test_function_settings(cfn: dict[str, Any]) -> None:
         "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
         "PREDICTOR_BACKEND": {"Ref": "PredictorBackend"},
         "SAGEMAKER_ENDPOINT_NAME": {"Ref": "SageMakerEndpointName"},
+        "PRIORITY_SCHEME": {"Ref": "PriorityScheme"},
         "TRACE_AWS_CALLS": {"Ref": "TraceAwsCalls"},
         "MODEL_URI": {"Fn::If": ["ReadsModel", {"Fn::Sub": "s3://${ModelBucket}/${ModelKey}"}, ""]},
         "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": "",
