@@ -31,6 +31,7 @@ from jira_priority.postprocessing import (
     PROBABILITY_FLOOR,
     Confidence,
     PostProcessing,
+    RankedLabel,
 )
 from training_jobs.evaluation.calibration import expected_calibration_error
 
@@ -206,13 +207,20 @@ def hold_out_for_calibration(
     return train, calibration
 
 
+def post_processed_answers(
+    model: Any, texts: Sequence[str], postprocessing: PostProcessing
+) -> list[RankedLabel]:
+    """The top answer of each text after post-processing, as the service answers it."""
+    labels = postprocessing.labels
+    matrix = probability_matrix(model, texts, labels)
+    return [
+        postprocessing.apply(list(zip(labels, row.tolist(), strict=True)), k=1).ranking[0]
+        for row in matrix
+    ]
+
+
 def post_processed_labels(
     model: Any, texts: Sequence[str], postprocessing: PostProcessing
 ) -> list[str]:
     """The top label of each text after post-processing, as the service answers it."""
-    labels = postprocessing.labels
-    matrix = probability_matrix(model, texts, labels)
-    return [
-        postprocessing.apply(list(zip(labels, row.tolist(), strict=True)), k=1).ranking[0].label
-        for row in matrix
-    ]
+    return [answer.label for answer in post_processed_answers(model, texts, postprocessing)]

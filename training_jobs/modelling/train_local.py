@@ -140,16 +140,28 @@ THRESHOLDS: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
 
 def threshold_figures(
-    model: Any, validation: Sequence[PreparedExample], scheme: PriorityScheme = DEFAULT_SCHEME
+    model: Any,
+    validation: Sequence[PreparedExample],
+    scheme: PriorityScheme = DEFAULT_SCHEME,
+    postprocessing: PostProcessing | None = None,
 ) -> list[dict[str, Any]]:
     """For each threshold: the share of tickets whose top probability reaches it, and how
-    often that top priority is right (what a rule that sets it only then would achieve)."""
+    often that top priority is right (what a rule that sets it only then would achieve).
+
+    With ``postprocessing``, the answer is the service's (the post-processed top priority)
+    and the probability its ``calibrated_probability``; else the model's own top-1."""
     if not validation:
         return []
-    labels, probabilities = model.predict([example.text for example in validation], k=1)
-    predicted = [str(ranked[0]) if len(ranked) else "" for ranked in labels]
+    texts = [example.text for example in validation]
+    if postprocessing is None:
+        labels, probabilities = model.predict(texts, k=1)
+        predicted = [str(ranked[0]) if len(ranked) else "" for ranked in labels]
+        top = [float(p[0]) if len(p) else 0.0 for p in probabilities]
+    else:
+        answers = fitting.post_processed_answers(model, texts, postprocessing)
+        predicted = [answer.label for answer in answers]
+        top = [answer.calibrated_probability or 0.0 for answer in answers]
     right = [label == example.label for label, example in zip(predicted, validation, strict=True)]
-    top = [float(p[0]) if len(p) else 0.0 for p in probabilities]
     figures = []
     for threshold in THRESHOLDS:
         covered = [i for i, p in enumerate(top) if p >= threshold]
@@ -378,7 +390,7 @@ def train(
         evaluation["majority_baseline"] = majority_baseline(
             [example.level(scheme) for example in validation], scheme
         ).as_dict()
-        evaluation["thresholds"] = threshold_figures(best.model, validation, scheme)
+        evaluation["thresholds"] = threshold_figures(best.model, validation, scheme, postprocessing)
 
     quantised_path = output_dir / "model.ftz"
     if quantize:
@@ -467,10 +479,11 @@ def print_summary(report: dict[str, Any], output_dir: Path) -> None:
                     f"  validation {name}: accuracy {m['accuracy']:.4f}, "
                     f"macro-F1 {m['macro_f1']:.4f}"
                 )
+        probability = "calibrated probability" if report.get("postprocessing") else "probability"
         for row in evaluation.get("thresholds", []):
             if row["precision"] is not None:
                 print(
-                    f"  top probability >= {row['threshold']}: {row['coverage']:.1%} of tickets, "
-                    f"right {row['precision']:.1%} of the time"
+                    f"  top {probability} >= {row['threshold']}: {row['coverage']:.1%} of "
+                    f"tickets, right {row['precision']:.1%} of the time"
                 )
     print(f"  report: {output_dir / REPORT_FILE}")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
 from training_jobs.data.readers import PreparedExample
 from training_jobs.modelling.train_local import THRESHOLDS, threshold_figures
+
+from jira_priority.postprocessing import PostProcessing
 
 
 class ScriptedModel:
@@ -49,4 +52,41 @@ def test_no_ticket_above_a_threshold_has_no_precision() -> None:
 
     assert figures[-1] == {
         "threshold": 0.95, "tickets": 0, "coverage": 0.0, "precision": None, "by_priority": {}
+    }  # fmt: skip
+
+
+class AllLabelsModel:
+    """Answers every label (what probability_matrix asks for), per text."""
+
+    def __init__(self, answers: dict[str, dict[str, float]]) -> None:
+        self.answers = answers
+
+    def predict(self, text: str, k: int) -> tuple[list[str], list[float]]:
+        assert k == -1
+        pairs = self.answers[text]
+        return list(pairs), list(pairs.values())
+
+
+def test_with_post_processing_the_figures_are_the_services_answers() -> None:
+    # Prior correction (Major's share 0.9, Critical's 0.1, weight 1) turns ticket "a" from
+    # Major (0.6) into Critical (calibrated 0.4, right); "b" stays Major (0.95, right).
+    model = AllLabelsModel(
+        {
+            "a": {"__label__4": 0.6, "__label__5": 0.4},
+            "b": {"__label__4": 0.95, "__label__5": 0.05},
+        }
+    )
+    postprocessing = PostProcessing(
+        ("__label__4", "__label__5"), (math.log(0.9), math.log(0.1)), 1.0, 1.0
+    )
+    validation = [PreparedExample("__label__5", "a", 1), PreparedExample("__label__4", "b", 2)]
+
+    figures = {
+        row["threshold"]: row
+        for row in threshold_figures(model, validation, postprocessing=postprocessing)
+    }
+
+    assert figures[0.5] == {
+        "threshold": 0.5, "tickets": 1, "coverage": 0.5, "precision": 1.0,
+        "by_priority": {"Major": {"tickets": 1, "precision": 1.0}},
     }  # fmt: skip
