@@ -22,7 +22,7 @@ MAX_TOKENS = 256
 #: Characters of a title, and of a description, read at all; the rest is dropped
 #: before any pattern runs. The 256 tokens of every one of the 39,991 Apache
 #: tickets in the shared data lie within the first 16,384 characters, so this
-#: cut changes none of them (tests/unit/test_text.py).
+#: cut changes none of them (tests/unit/jira_priority/test_text.py).
 MAX_CHARS = 32_768
 #: The title's tokens appear this many times before the description's: fastText
 #: averages token vectors, so this weighs the title three to one (measured: +0.03

@@ -5,7 +5,7 @@ and not running (and stops that dockerd, by its pid, at the end), builds the
 Lambda runtime image when it is missing (training_jobs/sam_local/runtime_image.sh),
 and runs every file in events/ through `sam local invoke` with both backends:
 - sagemaker: the function calls the fake BlazingText endpoint, listening on the
-  docker bridge, which answers what tests/event_expectations.py says; the
+  docker bridge, which answers what tests/support/event_expectations.py says; the
   answers must be exactly the ones test_events.py asserts in-process;
 - embedded: a tiny fastText model travels with the code; the answers must be
   the in-process handler's answers with the same model.

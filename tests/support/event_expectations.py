@@ -1,7 +1,7 @@
 """What the function answers to each file in events/, with the SageMaker answers that lead to it.
 
 Shared by the tests that run the events through lambda_handler in-process
-(tests/unit/test_events.py) and through `sam local invoke` in a container
+(tests/unit/jira_priority/test_events.py) and through `sam local invoke` in a container
 (tests/integration/test_sam_local.py). The function calls its endpoint
 TEST_ENDPOINT; the endpoint answers each prediction event with the BlazingText
 answer given here.
