@@ -82,7 +82,8 @@ class PriorityClassifier:
             priority=ranked[0].priority,
             label=processed.ranking[0].label,
             probability=ranked[0].probability,
-            calibrated_probability=ranked[0].calibrated_probability,
+            # The answer's confidence (top-label calibrated), not its priority's ranked odds.
+            calibrated_probability=_rounded(processed.calibrated_probability),
             confident=processed.confident,
             ranking=ranked,
             model=self.predictor.model_id,

@@ -11,31 +11,46 @@ train on (``training_jobs.modelling.postprocessing``) and stored in
   ``log p - prior_weight * log prior`` (one weight for all classes, fitted for
   macro-F1). It only reorders the ranking.
 * **Temperature** calibrates the probabilities: ``softmax(log p / temperature)``
-  over all labels. The calibrated probability of each priority is what the model
-  and calibration data say about that priority, so the chosen priority's
-  calibrated probability estimates how often such an answer is right.
-* **Confidence**: the answer is flagged ``confident`` when the chosen priority's
-  calibrated probability reaches a threshold chosen on the calibration data for a
-  stated precision.
+  over all labels: each ranked priority's calibrated probability (the odds the
+  model and the calibration data give that priority).
+* **Top-label map** calibrates the answer's confidence. The prior correction
+  chooses rarer priorities than the model's argmax, so the chosen priority's
+  temperature-scaled probability is not how often such answers are right (on the
+  shared data it over-promises on unseen projects). An isotonic regression fitted
+  on the calibration tickets maps it to that frequency ("top-label calibration",
+  Gupta & Ramdas 2022); stored as its knots and applied as scikit-learn's
+  ``IsotonicRegression.predict`` does: linear between knots, clipped at the ends.
+  Files of format 1 have no map: there the confidence is the temperature-scaled
+  probability.
+* **Confidence**: the answer is flagged ``confident`` when its calibrated
+  confidence reaches a threshold chosen on the calibration data for a stated
+  precision.
 
 Pure Python (``math`` only): the Lambda zip carries no numpy.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, NamedTuple
 
 #: The file beside model.bin (and inside model.tar.gz) that holds the corrections.
 FILE_NAME = "postprocessing.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Formats read: 1 (no top-label map) and 2.
+READABLE_FORMATS = (1, FORMAT_VERSION)
 #: fastText adds 1e-5 before its softmax; nothing below this is distinguishable.
 PROBABILITY_FLOOR = 1e-8
-#: Largest postprocessing.json read: a few hundred bytes in practice.
+#: Most knots a top-label map may have. An isotonic fit has at most two per block
+#: of equal calibrated frequency; the fitting side merges blocks to stay below this.
+MAX_KNOTS = 512
+#: Largest postprocessing.json read: a map of MAX_KNOTS knots is about 25 KB.
 MAX_FILE_BYTES = 64 * 1024
 
 
@@ -55,7 +70,11 @@ class RankedLabel(NamedTuple):
 
 class PostProcessed(NamedTuple):
     ranking: list[RankedLabel]
-    #: Whether the top priority clears the confidence threshold; None without one.
+    #: The answer's calibrated confidence: how often answers given with it were right
+    #: on the calibration tickets (the top-label map of the top priority's calibrated
+    #: probability; that probability itself without a map); None without post-processing.
+    calibrated_probability: float | None
+    #: Whether calibrated_probability clears the confidence threshold; None without one.
     confident: bool | None
 
 
@@ -71,6 +90,36 @@ class Confidence:
 
 
 @dataclass(frozen=True)
+class TopLabelMap:
+    """A non-decreasing piecewise-linear map from the chosen priority's calibrated
+    probability to the calibrated confidence of the answer (isotonic regression knots)."""
+
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.x) <= MAX_KNOTS or len(self.y) != len(self.x):
+            raise PostProcessingError(
+                f"the top-label map needs 1 to {MAX_KNOTS} knots, as many x as y"
+            )
+        if not all(math.isfinite(v) and 0 <= v <= 1 for v in (*self.x, *self.y)):
+            raise PostProcessingError("the top-label map's knots must be finite, in [0, 1]")
+        if any(b < a for a, b in pairwise(self.x)) or any(b < a for a, b in pairwise(self.y)):
+            raise PostProcessingError("the top-label map's x and y must be non-decreasing")
+
+    def __call__(self, value: float) -> float:
+        """Linear between knots, the end values outside them; at a repeated x, the last."""
+        right = bisect.bisect_right(self.x, value)
+        if right == 0:
+            return self.y[0]
+        if right == len(self.x):
+            return self.y[-1]
+        x0, x1 = self.x[right - 1], self.x[right]  # x0 <= value < x1
+        y0, y1 = self.y[right - 1], self.y[right]
+        return y0 + (y1 - y0) * (value - x0) / (x1 - x0)
+
+
+@dataclass(frozen=True)
 class PostProcessing:
     labels: tuple[str, ...]
     #: log of each label's share of the training data, in ``labels`` order.
@@ -78,6 +127,7 @@ class PostProcessing:
     prior_weight: float
     temperature: float
     confidence: Confidence | None = None
+    top_label_map: TopLabelMap | None = None
 
     def __post_init__(self) -> None:
         if not self.labels or len(set(self.labels)) != len(self.labels):
@@ -118,8 +168,15 @@ class PostProcessing:
         total = sum(exps)
         return decision, [value / total for value in exps]
 
+    def answer_confidence(self, top_calibrated: float) -> float:
+        """The answer's calibrated confidence, from its priority's calibrated probability."""
+        if self.top_label_map is None:
+            return top_calibrated
+        return self.top_label_map(top_calibrated)
+
     def apply(self, ranking: Sequence[tuple[str, float]], k: int) -> PostProcessed:
-        """The best ``k`` labels by corrected score, with raw and calibrated probabilities."""
+        """The best ``k`` labels by corrected score, with raw and calibrated probabilities,
+        and the answer's calibrated confidence."""
         probabilities = dict(ranking)
         decision, calibrated = self.scores(probabilities)
         order = sorted(range(len(self.labels)), key=lambda i: decision[i], reverse=True)
@@ -127,10 +184,11 @@ class PostProcessing:
             RankedLabel(self.labels[i], probabilities.get(self.labels[i], 0.0), calibrated[i])
             for i in order[:k]
         ]
+        answer = self.answer_confidence(calibrated[order[0]])
         confident = None
         if self.confidence is not None:
-            confident = calibrated[order[0]] >= self.confidence.threshold
-        return PostProcessed(ranked, confident)
+            confident = answer >= self.confidence.threshold
+        return PostProcessed(ranked, answer, confident)
 
     # --- the file -----------------------------------------------------------------
 
@@ -142,6 +200,11 @@ class PostProcessing:
             "prior_weight": self.prior_weight,
             "temperature": self.temperature,
             "confidence": asdict(self.confidence) if self.confidence is not None else None,
+            "top_label_map": (
+                {"x": list(self.top_label_map.x), "y": list(self.top_label_map.y)}
+                if self.top_label_map is not None
+                else None
+            ),
         }
 
     def to_json(self, extra: Mapping[str, Any] | None = None) -> str:
@@ -154,12 +217,17 @@ class PostProcessing:
             raise PostProcessingError(f"{FILE_NAME} is larger than {MAX_FILE_BYTES} bytes")
         try:
             data = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except ValueError as exc:  # not UTF-8, not JSON, or an integer too long to convert
             raise PostProcessingError(f"{FILE_NAME} is not JSON") from exc
-        if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION:
-            raise PostProcessingError(f"{FILE_NAME} is not format {FORMAT_VERSION}")
+        version = data.get("format") if isinstance(data, dict) else None
+        if type(version) is not int or version not in READABLE_FORMATS:
+            raise PostProcessingError(
+                f"{FILE_NAME} is not of a format this version reads {READABLE_FORMATS}"
+            )
         try:
             confidence = data.get("confidence")
+            # Format 1 has no map: its confidence is the temperature-scaled probability.
+            knots = data.get("top_label_map") if version >= 2 else None
             return cls(
                 labels=tuple(_strings(data["labels"])),
                 log_prior=tuple(_numbers(data["log_prior"])),
@@ -173,6 +241,11 @@ class PostProcessing:
                         precision=_number(confidence["precision"]),
                     )
                     if confidence is not None
+                    else None
+                ),
+                top_label_map=(
+                    TopLabelMap(x=tuple(_numbers(knots["x"])), y=tuple(_numbers(knots["y"])))
+                    if knots is not None
                     else None
                 ),
             )
@@ -206,7 +279,7 @@ def post_process(
 def rank_without_postprocessing(ranking: Sequence[tuple[str, float]], k: int) -> PostProcessed:
     """A model without postprocessing.json: the model's own order, nothing calibrated."""
     ordered = sorted(ranking, key=lambda pair: pair[1], reverse=True)[:k]
-    return PostProcessed([RankedLabel(label, prob, None) for label, prob in ordered], None)
+    return PostProcessed([RankedLabel(label, prob, None) for label, prob in ordered], None, None)
 
 
 def _number(value: Any) -> float:

@@ -186,7 +186,7 @@ def _fasttext_answers(
     for row in matrix:
         answer = postprocessing.apply(list(zip(labels, row.tolist(), strict=True)), k=1)
         chosen.append(answer.ranking[0].label)
-        confidence.append(float(answer.ranking[0].calibrated_probability or 0.0))
+        confidence.append(float(answer.calibrated_probability or 0.0))
         confident.append(bool(answer.confident))
     return Answers(chosen, confidence, confident, size, seconds)
 

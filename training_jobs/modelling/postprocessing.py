@@ -7,7 +7,12 @@ here, in this order, all on the same calibration tickets:
    ``log p - alpha * log prior`` gives the best macro-F1;
 2. the temperature: ``softmax(log p / T)`` with the smallest negative
    log-likelihood of the true priority (bounded scalar search over log T);
-3. the confidence threshold: the lowest calibrated top probability at which the
+3. the top-label map: an isotonic regression from the chosen (prior-corrected)
+   priority's temperature-scaled probability to whether that answer was right,
+   so that the answer's confidence says how often such answers are right (the
+   prior correction makes the temperature-scaled probability over-promise on
+   the rarer priorities it chooses);
+4. the confidence threshold: the lowest calibrated confidence at which the
    answers at or above it are right at least ``target_precision`` of the time
    (the largest coverage that keeps that precision).
 
@@ -21,17 +26,19 @@ import math
 import random
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from jira_priority.postprocessing import (
+    MAX_KNOTS,
     PROBABILITY_FLOOR,
     Confidence,
+    PostProcessed,
     PostProcessing,
-    RankedLabel,
+    TopLabelMap,
 )
 from training_jobs.evaluation.calibration import expected_calibration_error
 
@@ -122,6 +129,37 @@ def choose_threshold(
     return best
 
 
+def fit_top_label_map(
+    probability: Sequence[float], correct: Sequence[bool], max_knots: int = MAX_KNOTS
+) -> TopLabelMap:
+    """Isotonic regression of ``correct`` on ``probability`` (the chosen priority's
+    temperature-scaled probability), as knots rounded to 6 digits.
+
+    A fit with more than ``max_knots`` knots is refitted on ``probability``'s
+    quantile bins (the mean probability and accuracy of each of ``max_knots // 2``
+    equal-count bins), which bounds the knots without moving the map by more than
+    a bin's width.
+    """
+    from sklearn.isotonic import IsotonicRegression
+
+    x = np.asarray(probability, dtype=np.float64)
+    y = np.asarray(correct, dtype=np.float64)
+    weights = np.ones_like(x)
+    regression = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
+    regression.fit(x, y)
+    if len(regression.X_thresholds_) > max_knots:
+        order = np.argsort(x, kind="stable")
+        bins = np.array_split(order, max_knots // 2)
+        x = np.array([x[b].mean() for b in bins])
+        y = np.array([y[b].mean() for b in bins])
+        weights = np.array([len(b) for b in bins], dtype=np.float64)
+        regression.fit(x, y, sample_weight=weights)
+    return TopLabelMap(
+        x=tuple(round(float(v), 6) for v in regression.X_thresholds_),
+        y=tuple(round(float(v), 6) for v in regression.y_thresholds_),
+    )
+
+
 @dataclass(frozen=True)
 class Fitted:
     postprocessing: PostProcessing
@@ -136,7 +174,7 @@ def fit(
     train_counts: Mapping[str, int],
     target_precision: float = DEFAULT_TARGET_PRECISION,
 ) -> Fitted:
-    """Fit the three corrections on calibration rows (``probabilities`` x ``labels``)."""
+    """Fit the four corrections on calibration rows (``probabilities`` x ``labels``)."""
     if not 0 < target_precision < 1:
         raise ValueError("the target precision must be between 0 and 1")
     index = {label: i for i, label in enumerate(labels)}
@@ -152,27 +190,33 @@ def fit(
         prior_weight=weight,
         temperature=temperature,
     )
-    chosen, confidence = [], []
-    for row in probabilities:
-        answer = unfinished.apply(list(zip(labels, row.tolist(), strict=True)), k=1).ranking[0]
-        chosen.append(index[answer.label])
-        confidence.append(float(answer.calibrated_probability or 0.0))
+    rows = [list(zip(labels, row.tolist(), strict=True)) for row in probabilities]
+    tempered = [unfinished.apply(row, k=1) for row in rows]
+    chosen = [index[answer.ranking[0].label] for answer in tempered]
     correct = [c == t for c, t in zip(chosen, truth.tolist(), strict=True)]
-    threshold = choose_threshold(confidence, correct, target_precision)
-    fitted = PostProcessing(
-        labels=unfinished.labels,
-        log_prior=unfinished.log_prior,
-        prior_weight=weight,
-        temperature=temperature,
-        confidence=threshold,
+    top_label_map = fit_top_label_map(
+        [float(answer.calibrated_probability or 0.0) for answer in tempered], correct
     )
+    mapped = replace(unfinished, top_label_map=top_label_map)
+    confidence = [float(mapped.apply(row, k=1).calibrated_probability or 0.0) for row in rows]
+    fitted = replace(mapped, confidence=choose_threshold(confidence, correct, target_precision))
     raw = probabilities.argmax(axis=1)
     report = {
         "tickets": len(truth),
         "macro_f1_before": round(macro_f1(truth, raw), 4),
         "macro_f1_after": round(macro_f1(truth, np.array(chosen, dtype=np.int64)), 4),
+        # the model's own top probability and answer; the chosen priority's temperature-
+        # scaled probability; the answer's confidence after the top-label map. In-sample:
+        # the map is fitted on these tickets, so its ECE here is optimistic.
         "ece_before": round(expected_calibration_error(probabilities.max(axis=1), raw == truth), 4),
-        "ece_after": round(expected_calibration_error(np.array(confidence), np.array(correct)), 4),
+        "ece_temperature": round(
+            expected_calibration_error(
+                [float(answer.calibrated_probability or 0.0) for answer in tempered], correct
+            ),
+            4,
+        ),
+        "ece_after": round(expected_calibration_error(confidence, correct), 4),
+        "top_label_knots": len(top_label_map.x),
     }
     return Fitted(fitted, report)
 
@@ -209,13 +253,13 @@ def hold_out_for_calibration(
 
 def post_processed_answers(
     model: Any, texts: Sequence[str], postprocessing: PostProcessing
-) -> list[RankedLabel]:
-    """The top answer of each text after post-processing, as the service answers it."""
+) -> list[PostProcessed]:
+    """The answer (top label, its calibrated confidence, the flag) for each text after
+    post-processing, as the service answers it."""
     labels = postprocessing.labels
     matrix = probability_matrix(model, texts, labels)
     return [
-        postprocessing.apply(list(zip(labels, row.tolist(), strict=True)), k=1).ranking[0]
-        for row in matrix
+        postprocessing.apply(list(zip(labels, row.tolist(), strict=True)), k=1) for row in matrix
     ]
 
 
@@ -223,4 +267,6 @@ def post_processed_labels(
     model: Any, texts: Sequence[str], postprocessing: PostProcessing
 ) -> list[str]:
     """The top label of each text after post-processing, as the service answers it."""
-    return [answer.label for answer in post_processed_answers(model, texts, postprocessing)]
+    return [
+        answer.ranking[0].label for answer in post_processed_answers(model, texts, postprocessing)
+    ]

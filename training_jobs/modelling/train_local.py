@@ -159,7 +159,7 @@ def threshold_figures(
         top = [float(p[0]) if len(p) else 0.0 for p in probabilities]
     else:
         answers = fitting.post_processed_answers(model, texts, postprocessing)
-        predicted = [answer.label for answer in answers]
+        predicted = [answer.ranking[0].label for answer in answers]
         top = [answer.calibrated_probability or 0.0 for answer in answers]
     right = [label == example.label for label, example in zip(predicted, validation, strict=True)]
     figures = []

@@ -169,7 +169,7 @@ def write_predictions(
                         f"{scheme.from_label(r.label).value}:{r.probability:.4f}"
                         for r in answer.ranking
                     ),
-                    _optional(best.calibrated_probability),
+                    _optional(answer.calibrated_probability),
                     _optional(answer.confident),
                 )
             )

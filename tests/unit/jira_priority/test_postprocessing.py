@@ -116,7 +116,8 @@ def test_the_file_round_trips() -> None:
 @pytest.mark.parametrize(
     "change",
     [
-        {"format": 2},
+        {"format": 3},
+        {"format": True},
         {"temperature": 0},
         {"temperature": "1"},
         {"prior_weight": -1},
