@@ -52,6 +52,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
         {label: 60 * (3 if label == Priority.MAJOR.label else 1) for label in labels},
         target_precision=0.9,
     )
+    assert fitted.postprocessing.top_label_map is not None  # the answers go through it
     (directory / FILE_NAME).write_text(fitted.postprocessing.to_json(), encoding="utf-8")
     package_model(model_path, directory / "model.tar.gz")
     return directory / "model.tar.gz"

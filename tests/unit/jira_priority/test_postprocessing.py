@@ -6,6 +6,7 @@ import io
 import json
 import math
 import tarfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +17,13 @@ from jira_priority.errors import BadModelResponseError
 from jira_priority.model_files import ModelFileError, read_sidecar
 from jira_priority.postprocessing import (
     FILE_NAME,
+    MAX_FILE_BYTES,
+    MAX_KNOTS,
     Confidence,
     PostProcessing,
     PostProcessingError,
     RankedLabel,
+    TopLabelMap,
     post_process,
     read_postprocessing,
 )
@@ -170,3 +174,151 @@ def test_no_sidecar_is_none_and_an_oversized_one_is_an_error(tmp_path: Path) -> 
     (tmp_path / FILE_NAME).write_bytes(b"x" * 11)
     with pytest.raises(ModelFileError):
         read_sidecar(tmp_path / "model.bin", FILE_NAME, 10)
+
+
+# --- the top-label map (format 2) -----------------------------------------------
+
+KNOTS = TopLabelMap(x=(0.2, 0.4, 0.4, 0.8), y=(0.1, 0.3, 0.5, 0.9))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0.0, 0.1),  # below the first knot: its y
+        (0.2, 0.1),  # on a knot: its y
+        (0.3, 0.2),  # between knots: linear
+        (0.4, 0.5),  # a repeated x: the last of its y (right-continuous)
+        (0.6, 0.7),
+        (0.8, 0.9),
+        (1.0, 0.9),  # above the last knot: its y
+    ],
+)
+def test_the_map_interpolates_between_knots_and_clips_at_the_ends(
+    value: float, expected: float
+) -> None:
+    assert KNOTS(value) == pytest.approx(expected)
+
+
+def test_a_one_knot_map_is_constant() -> None:
+    single = TopLabelMap(x=(0.5,), y=(0.6,))
+
+    assert [single(v) for v in (0.0, 0.5, 1.0)] == [0.6, 0.6, 0.6]
+
+
+def with_map(threshold: float | None = None) -> PostProcessing:
+    return replace(make(threshold=threshold), top_label_map=TopLabelMap((0.3, 0.6), (0.2, 0.4)))
+
+
+def test_the_answers_confidence_is_the_map_of_its_prioritys_calibrated_probability() -> None:
+    result = with_map().apply(ANSWER, k=2)
+
+    # Major's temperature-1 probability 0.5 maps to 0.2 + 0.2 * (0.5 - 0.3) / 0.3.
+    assert result.calibrated_probability == pytest.approx(0.2 + 0.2 * 2 / 3)
+    # The ranking keeps each priority's temperature-scaled odds.
+    assert [r.calibrated_probability for r in result.ranking] == pytest.approx([0.5, 0.3])
+
+
+def test_confident_compares_the_answers_confidence_to_the_threshold() -> None:
+    assert with_map(threshold=0.33).apply(ANSWER, k=1).confident is True
+    # 0.5 (the ranking's figure) would clear 0.4; the answer's confidence 0.333 does not.
+    assert with_map(threshold=0.4).apply(ANSWER, k=1).confident is False
+
+
+def test_without_a_map_the_answers_confidence_is_its_prioritys_calibrated_probability() -> None:
+    result = make(weight=1.0).apply(ANSWER, k=1)
+
+    assert result.calibrated_probability == result.ranking[0].calibrated_probability
+
+
+def test_without_a_file_the_answer_has_no_confidence() -> None:
+    assert post_process(ANSWER, 1, None).calibrated_probability is None
+
+
+def test_a_file_with_a_map_round_trips_as_format_2() -> None:
+    original = with_map(threshold=0.3)
+    text = original.to_json()
+
+    assert json.loads(text)["format"] == 2
+    assert json.loads(text)["top_label_map"] == {"x": [0.3, 0.6], "y": [0.2, 0.4]}
+    assert PostProcessing.from_json(text) == original
+
+
+def test_a_format_1_file_is_read_without_a_map() -> None:
+    # As the previous version wrote it (no top_label_map field).
+    old = {
+        "format": 1,
+        "labels": list(LABELS),
+        "log_prior": list(LOG_PRIOR),
+        "prior_weight": 1.0,
+        "temperature": 1.0,
+        "confidence": {
+            "threshold": 0.25,
+            "target_precision": 0.7,
+            "coverage": 0.5,
+            "precision": 0.7,
+        },
+    }
+
+    read = PostProcessing.from_json(json.dumps(old))
+
+    assert read.top_label_map is None
+    answer = read.apply(ANSWER, k=1)
+    assert answer.ranking[0].label == CRITICAL
+    assert answer.calibrated_probability == pytest.approx(0.3)
+    assert answer.confident is True
+
+
+@pytest.mark.parametrize(
+    "knots",
+    [
+        {"x": [0.1, 0.2], "y": [0.5]},  # not as many y as x
+        {"x": [], "y": []},
+        {"x": [0.5, 0.2], "y": [0.1, 0.2]},  # x not sorted
+        {"x": [0.1, 0.2], "y": [0.3, 0.2]},  # y decreasing
+        {"x": [0.1, 1.5], "y": [0.1, 0.2]},
+        {"x": [0.1, 0.2], "y": [-0.1, 0.2]},
+        {"x": [0.1, float("nan")], "y": [0.1, 0.2]},
+        {"x": [0.1, 0.2], "y": [0.1, float("inf")]},
+        {"x": [0.1, True], "y": [0.1, 0.2]},
+        {"x": "0.1", "y": [0.1]},
+        {"x": [0.5]},
+        [0.5, 0.5],
+        {"x": [i / 1000 for i in range(600)], "y": [i / 1000 for i in range(600)]},  # > MAX_KNOTS
+    ],
+)
+def test_a_malformed_map_is_refused(knots: object) -> None:
+    data = {**json.loads(make(threshold=0.5).to_json()), "top_label_map": knots}
+
+    with pytest.raises(PostProcessingError):
+        PostProcessing.from_json(json.dumps(data))
+
+
+def test_a_map_of_the_most_knots_allowed_fits_in_the_file() -> None:
+    x = tuple(round(0.123456 + i * 0.001, 6) for i in range(MAX_KNOTS))
+    largest = replace(make(threshold=0.5), top_label_map=TopLabelMap(x, x))
+
+    text = largest.to_json({"fitted_on": {"tickets": 5000}})
+
+    assert len(text.encode()) < MAX_FILE_BYTES
+    assert PostProcessing.from_json(text) == largest
+
+
+def test_the_classifier_answers_the_confidence_at_the_top_and_the_odds_in_the_ranking() -> None:
+    class Predictor:
+        backend, model_id = "test", "m"
+
+        def is_ready(self) -> bool:
+            return True
+
+        def postprocessing(self) -> PostProcessing:
+            return with_map(threshold=0.4)
+
+        def predict(self, texts: list[str], k: int) -> list[list[tuple[str, float]]]:
+            return [ANSWER for _ in texts]
+
+    [prediction] = PriorityClassifier(Predictor(), 5).classify([Ticket(title="x")], k=2)
+
+    assert prediction.calibrated_probability == pytest.approx(0.333333, abs=1e-6)
+    assert prediction.confident is False
+    assert [r.calibrated_probability for r in prediction.ranking] == [0.5, 0.3]
+    assert prediction.probability == 0.5

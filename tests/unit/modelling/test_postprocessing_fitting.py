@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from training_jobs.evaluation.calibration import expected_calibration_error, reliability_bins
 from training_jobs.modelling import postprocessing as fitting
+
+from jira_priority.postprocessing import TopLabelMap
 
 MAJOR, MINOR, CRITICAL = "__label__4", "__label__3", "__label__5"
 LABELS = (MAJOR, MINOR, CRITICAL)
@@ -38,6 +41,94 @@ def test_fitting_corrects_the_prior_and_calibrates() -> None:
     assert fitted.report["ece_after"] < fitted.report["ece_before"]
     assert pp.confidence is not None
     assert pp.confidence.precision >= 0.8
+
+
+def step_miscalibrated(rows: int = 3000, seed: int = 0):
+    """A model always answering Major whose answers are right 30 % of the time below a top
+    probability of 0.7 and 95 % above: no temperature makes that calibrated."""
+    rng = np.random.default_rng(seed)
+    top = rng.uniform(0.4, 0.95, rows)
+    probabilities = np.stack([top, (1 - top) * 0.6, (1 - top) * 0.4], axis=1)
+    right = rng.uniform(size=rows) < np.where(top < 0.7, 0.3, 0.95)
+    truth = np.where(right, 0, rng.choice([1, 2], size=rows, p=[0.6, 0.4]))
+    return probabilities, [LABELS[t] for t in truth]
+
+
+def answers_ece(postprocessing, probabilities, truth) -> float:
+    answers = [
+        postprocessing.apply(list(zip(LABELS, row.tolist(), strict=True)), k=1)
+        for row in probabilities
+    ]
+    return expected_calibration_error(
+        [a.calibrated_probability for a in answers],
+        [a.ranking[0].label == t for a, t in zip(answers, truth, strict=True)],
+    )
+
+
+def test_the_top_label_map_calibrates_the_answer_where_temperature_cannot() -> None:
+    probabilities, truth = step_miscalibrated()
+
+    fitted = fitting.fit(probabilities, truth, LABELS, {MAJOR: 700, MINOR: 200, CRITICAL: 100})
+
+    report = fitted.report
+    assert report["ece_temperature"] > 0.08
+    assert report["ece_after"] < report["ece_temperature"] - 0.08  # in-sample
+    # On fresh tickets from the same model:
+    fresh, fresh_truth = step_miscalibrated(seed=1)
+    with_map = fitted.postprocessing
+    without = replace(with_map, top_label_map=None)
+    assert answers_ece(without, fresh, fresh_truth) > 0.08
+    assert answers_ece(with_map, fresh, fresh_truth) < 0.03
+
+
+def test_the_threshold_is_chosen_on_the_answers_calibrated_confidence() -> None:
+    probabilities, truth = step_miscalibrated()
+
+    pp = fitting.fit(
+        probabilities, truth, LABELS, {MAJOR: 700, MINOR: 200, CRITICAL: 100}
+    ).postprocessing
+
+    answers = [pp.apply(list(zip(LABELS, row.tolist(), strict=True)), k=1) for row in probabilities]
+    flagged = [a.ranking[0].label == t for a, t in zip(answers, truth, strict=True) if a.confident]
+    assert pp.confidence is not None
+    assert len(flagged) / len(answers) == pytest.approx(pp.confidence.coverage, abs=1e-4)
+    assert sum(flagged) / len(flagged) == pytest.approx(pp.confidence.precision, abs=1e-4)
+    # The lowest answer confidence flagged, after the map (which the file carries).
+    assert pp.top_label_map is not None
+    lowest = min(a.calibrated_probability or 0.0 for a in answers if a.confident)
+    assert pp.confidence.threshold == round(lowest, 6)
+
+
+def test_the_stored_map_answers_as_sklearns_isotonic_regression_predicts() -> None:
+    from sklearn.isotonic import IsotonicRegression
+
+    rng = np.random.default_rng(3)
+    probability = rng.uniform(0.2, 0.9, 2000)
+    correct = rng.uniform(size=2000) < probability**2
+
+    stored = fitting.fit_top_label_map(probability.tolist(), correct.tolist())
+
+    reference = IsotonicRegression(y_min=0, y_max=1, out_of_bounds="clip")
+    reference.fit(probability, correct.astype(float))
+    # The file keeps sklearn's knots, to 6 digits ...
+    assert stored.x == tuple(round(float(v), 6) for v in reference.X_thresholds_)
+    assert stored.y == tuple(round(float(v), 6) for v in reference.y_thresholds_)
+    # ... and serving applies knots as sklearn's predict does.
+    exact = TopLabelMap(tuple(reference.X_thresholds_), tuple(reference.y_thresholds_))
+    points = np.concatenate([np.linspace(0, 1, 501), probability])
+    assert [exact(p) for p in points] == pytest.approx(reference.predict(points), abs=1e-12)
+
+
+def test_a_map_with_too_many_knots_is_refitted_on_quantile_bins() -> None:
+    # Every point its own block: the plain fit has 1000 knots.
+    probability = np.linspace(0.1, 0.9, 1000)
+
+    stored = fitting.fit_top_label_map(probability.tolist(), (probability > 0.5).tolist(), 40)
+
+    assert len(stored.x) <= 40
+    assert stored(0.2) == 0.0
+    assert stored(0.8) == 1.0
+    assert 0.2 < stored(0.5) < 0.8  # the bin straddling the step
 
 
 def test_the_threshold_keeps_the_largest_coverage_at_the_target_precision() -> None:

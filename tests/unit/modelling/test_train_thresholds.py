@@ -9,7 +9,7 @@ import pytest
 from training_jobs.data.readers import PreparedExample
 from training_jobs.modelling.train_local import THRESHOLDS, threshold_figures
 
-from jira_priority.postprocessing import PostProcessing
+from jira_priority.postprocessing import PostProcessing, TopLabelMap
 
 
 class ScriptedModel:
@@ -90,3 +90,24 @@ def test_with_post_processing_the_figures_are_the_services_answers() -> None:
         "threshold": 0.5, "tickets": 1, "coverage": 0.5, "precision": 1.0,
         "by_priority": {"Major": {"tickets": 1, "precision": 1.0}},
     }  # fmt: skip
+
+
+def test_with_a_top_label_map_the_figures_use_the_answers_calibrated_confidence() -> None:
+    # "b" is Major at 0.95 (cleared 0.9 before the map); the map says such answers are
+    # right 60 % of the time, so it counts at 0.5 and no longer at 0.9.
+    model = AllLabelsModel({"b": {"__label__4": 0.95, "__label__5": 0.05}})
+    postprocessing = PostProcessing(
+        ("__label__4", "__label__5"),
+        (math.log(0.9), math.log(0.1)),
+        0.0,
+        1.0,
+        top_label_map=TopLabelMap((0.0, 1.0), (0.6, 0.6)),
+    )
+    validation = [PreparedExample("__label__4", "b", 1)]
+
+    figures = {
+        row["threshold"]: row["tickets"]
+        for row in threshold_figures(model, validation, postprocessing=postprocessing)
+    }
+
+    assert (figures[0.5], figures[0.6], figures[0.7], figures[0.9]) == (1, 1, 0, 0)

@@ -17,9 +17,9 @@ import boto3
 import pytest
 from training_jobs.data.readers import TicketRow
 from training_jobs.errors import CommandError
-from training_jobs.sagemaker.transform import batch_input, parse_batch_output
+from training_jobs.sagemaker.transform import batch_input, parse_batch_output, write_predictions
 
-from jira_priority.postprocessing import Confidence, PostProcessing
+from jira_priority.postprocessing import Confidence, PostProcessing, TopLabelMap, post_process
 from jira_priority.text import normalise_ticket
 from tests.support.sagemaker import (
     BUCKET,
@@ -254,3 +254,30 @@ def test_by_default_the_command_waits_and_writes_the_csv(
     with output.open(encoding="utf-8") as handle:
         predicted = [row["predicted_priority"] for row in csv.DictReader(handle)]
     assert predicted == ["Blocker", "Optional"]
+
+
+def test_the_csv_carries_the_answers_calibrated_confidence_not_its_prioritys_odds(
+    tmp_path: Path,
+) -> None:
+    # Major's temperature-scaled probability 0.61 maps to an answer confidence of 0.5.
+    postprocessing = PostProcessing(
+        labels=("__label__3", "__label__4"),
+        log_prior=(math.log(0.2), math.log(0.8)),
+        prior_weight=0.0,
+        temperature=1.0,
+        confidence=Confidence(threshold=0.55, target_precision=0.7, coverage=0.5, precision=0.7),
+        top_label_map=TopLabelMap((0.0, 1.0), (0.5, 0.5)),
+    )
+    answer = post_process([("__label__4", 0.61), ("__label__3", 0.39)], 2, postprocessing)
+    output = tmp_path / "scored.csv"
+
+    ticket = TicketRow(title="t", description="text", priority="Major", key="HIVE-1", row=2)
+    write_predictions(output, [ticket], [answer])
+
+    with output.open(encoding="utf-8") as handle:
+        [row] = list(csv.DictReader(handle))
+    assert (row["probability"], row["calibrated_probability"], row["confident"]) == (
+        "0.6100",
+        "0.5000",
+        "false",
+    )
