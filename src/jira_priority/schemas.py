@@ -143,8 +143,15 @@ class PredictRequest(Ticket):
 
 _PROBABILITY = "The model's own probability for this priority (uncalibrated softmax)."
 _CALIBRATED = (
-    "The calibrated probability that this priority is right, fitted on data the model did "
-    "not train on (postprocessing.json); null if the model has no post-processing."
+    "The calibrated probability that this priority is right (temperature-scaled softmax, "
+    "fitted on data the model did not train on, postprocessing.json); null if the model has "
+    "no post-processing."
+)
+_CONFIDENCE = (
+    "The answer's calibrated confidence: how often answers given with this confidence were "
+    "right on the tickets the post-processing was fitted on (a top-label calibration of the "
+    "priority's calibrated probability; that probability itself for a postprocessing.json of "
+    "format 1); null if the model has no post-processing."
 )
 
 
@@ -164,7 +171,7 @@ class Prediction(BaseModel):
         description="The BlazingText label, __label__1 (the scheme's lowest priority) upwards."
     )
     probability: float = Field(description=_PROBABILITY)
-    calibrated_probability: float | None = Field(description=_CALIBRATED)
+    calibrated_probability: float | None = Field(description=_CONFIDENCE)
     confident: bool | None = Field(
         description="Whether calibrated_probability reaches the model's confidence threshold, "
         "chosen on validation data for a stated precision (see the README); null if the model "

@@ -31,12 +31,12 @@ from training_jobs.cli.options import target_precision_option
 )
 @target_precision_option("--data")
 def command(model: Path, data: Path, output_dir: Path, target_precision: float) -> int:
-    """Fit postprocessing.json (prior correction, temperature, confidence threshold) for a model
-    trained elsewhere (a SageMaker training job's model.tar.gz), on a prepared file that model
-    did not train on; train-local fits it on lines it held out of training. The class priors
-    come from the model's own label counts. Writes the model's model.bin and
-    postprocessing.json (and its scheme.json) to --output-dir, ready for package, serve and
-    promote."""
+    """Fit postprocessing.json (prior correction, temperature, top-label map, confidence
+    threshold) for a model trained elsewhere (a SageMaker training job's model.tar.gz), on a
+    prepared file that model did not train on; train-local fits it on lines it held out of
+    training. The class priors come from the model's own label counts. Writes the model's
+    model.bin and postprocessing.json (and its scheme.json) to --output-dir, ready for
+    package, serve and promote."""
     from training_jobs.errors import CommandError, require_extra
 
     require_extra("train", "numpy", "fasttext", "sklearn", "scipy")

@@ -68,7 +68,8 @@ DEFAULT_OUTPUT_DIR = Path("artifacts/model")
     default=0.15,
     show_default=True,
     help="share of each priority's training lines held out to fit postprocessing.json "
-    "(prior correction, temperature, confidence threshold); 0 for none",
+    "(prior correction, temperature, top-label map, confidence threshold); "
+    "0 for none",
 )
 @target_precision_option("the calibration lines")
 @click.option("--verbose", is_flag=True, help="show fastText's own progress lines")

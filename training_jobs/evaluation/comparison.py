@@ -14,9 +14,9 @@ the scored tickets. The TF-IDF + class-balanced logistic regression reference
 and the majority baseline are deterministic and run once per evaluation.
 
 Figures per run: macro-F1, balanced accuracy, accuracy, Critical and Blocker
-recall, ECE of the top-1 answer (10 bins; the calibrated probability where
-there is one, else the model's own), precision and coverage of the confidence
-flag, model size and training time (post-processing fit included).
+recall, ECE of the top-1 answer (10 bins; the answer's calibrated confidence
+where there is post-processing, else the model's own probability), precision
+and coverage of the confidence flag, model size and training time (post-processing fit included).
 """
 
 from __future__ import annotations
@@ -82,7 +82,8 @@ RECIPES: tuple[Recipe, ...] = (
     Recipe(
         "best",
         "today's default: lr 0.2, dim 32, word unigrams, 5 epochs, + post-processing "
-        "(prior correction, temperature, confidence) fitted on 15 % of the training rows",
+        "(prior correction, temperature, top-label map, confidence) fitted on 15 % of the training "
+        "rows",
         "fasttext",
         BlazingTextHyperparameters(),
         postprocess=True,

@@ -14,7 +14,8 @@ decays to zero over those N). The best candidate is kept.
 
 Unless ``--calibration-fraction 0``, a stratified share of the training lines
 is held out of training and the model's post-processing (prior correction,
-temperature, confidence threshold; ``training_jobs.modelling.postprocessing``)
+temperature, top-label map, confidence threshold;
+``training_jobs.modelling.postprocessing``)
 is fitted on it and written as ``postprocessing.json`` beside ``model.bin``.
 
 Outputs in ``--output-dir``: ``model.bin``, ``postprocessing.json``, optionally
