@@ -370,7 +370,8 @@ def train(
         partial_pp.replace(postprocessing_path)
         say(
             f"wrote {postprocessing_path}: prior weight {postprocessing.prior_weight}, "
-            f"temperature {postprocessing.temperature}"
+            f"temperature {postprocessing.temperature}, "
+            f"top-label map of {fitted.report['top_label_knots']} knots"
         )
     elif postprocessing_path.exists():
         postprocessing_path.unlink()  # an old file would not match this model.bin
