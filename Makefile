@@ -70,8 +70,9 @@ validate: $(SAM_VENV)/.installed ## sam validate --lint
 # compiled again on every cold start (~0.3 s here). The .pyc are compiled by the
 # runtime's Python version and not checked against the sources' mtimes, which the
 # zip does not keep exactly (unchecked-hash); `sam deploy` ships them.
-build: $(SAM_VENV)/.installed ## sam build (into .aws-sam/), with the zip's bytecode compiled
+build: $(SAM_VENV)/.installed $(VENV)/.installed ## sam build (into .aws-sam/): botocore data of the called services only, bytecode compiled
 	$(SAM) build
+	$(BIN)/python -m training_jobs.function_zip .aws-sam/build/PredictFunction
 	$(PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash .aws-sam/build/PredictFunction
 
 test: lint typecheck validate build pytest ## everything CI checks (build first: tests run the built function)

@@ -46,9 +46,10 @@ class PriorityClassifier:
                 raise InvalidRequestError(f"{where}: no words to classify")
         postprocessing = self.predictor.postprocessing()
         scheme = scheme_of(self.predictor)
-        # Every label of the model's scheme, so that the post-processing sees the whole
-        # distribution; cut to k after.
-        rankings = self.predictor.predict(texts, len(scheme))
+        # With post-processing, every label of the model's scheme, so that it sees the
+        # whole distribution (cut to k after); without, the model's own best k.
+        asked = len(scheme) if postprocessing is not None else min(k, len(scheme))
+        rankings = self.predictor.predict(texts, asked)
         if len(rankings) != len(texts):
             raise BadModelResponseError(
                 f"The model answered {len(rankings)} result(s) for {len(texts)} ticket(s)."

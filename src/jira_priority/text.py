@@ -46,11 +46,13 @@ _URL = re.compile(r"(?:https?|ftp|file)://\S+", re.IGNORECASE)
 # token can start with BlazingText's ``__label__`` prefix. Linear: the optional
 # group backtracks at most over the run's trailing underscores.
 _TOKEN = re.compile(r"[^\W_](?:\w*[^\W_])?", re.UNICODE)
-# For ASCII text without underscores the same tokens come from str.translate and
-# split (C loops, ~2.5x faster than the regex): every ASCII character that is not
-# a letter or digit becomes a space.
-_ASCII_SEPARATORS = str.maketrans(
-    {chr(code): " " for code in range(128) if not chr(code).isalnum()}
+# For ASCII text the same tokens come from bytes.translate and split (C loops,
+# ~3x faster than the regex; bytes.translate reads a 256-byte table where
+# str.translate looks each character up in a dict): every ASCII character that
+# is neither a letter, a digit nor an underscore becomes a space, upper case lower.
+_ASCII_SEPARATORS = bytes(
+    ord(chr(code).lower()) if chr(code).isalnum() or chr(code) == "_" else ord(" ")
+    for code in range(256)
 )
 
 
@@ -87,10 +89,15 @@ def tokenise(text: str, max_tokens: int = MAX_TOKENS) -> list[str]:
         text = _URL.sub(" url ", text)
     if "{" in text:
         text = _sub_before_last(_JIRA_MACRO, "}", " ", text)
-    text = text.lower()
-    if text.isascii() and "_" not in text:
-        return text.translate(_ASCII_SEPARATORS).split()[:max_tokens]
-    return _TOKEN.findall(text)[:max_tokens]
+    if not text.isascii():
+        return _TOKEN.findall(text.lower())[:max_tokens]
+    spaced = text.encode("ascii").translate(_ASCII_SEPARATORS).decode("ascii")
+    if "_" not in text:
+        return spaced.split(maxsplit=max_tokens)[:max_tokens]
+    # _TOKEN's runs of word characters, their edge underscores stripped; a run of
+    # underscores alone is no token.
+    tokens = [token for word in spaced.split() if (token := word.strip("_"))]
+    return tokens[:max_tokens]
 
 
 def drop_code_blocks(text: str) -> str:

@@ -39,6 +39,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 import zipfile
@@ -137,9 +138,13 @@ def lambda_environment(
 ) -> dict[str, str]:
     env = {
         "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": os.pathsep.join(
-            [str(code_dir), str(BENCHMARKS_DIR)] if variant == "tutorial" else [str(code_dir)]
-        ),
+        # Interpreters run without site-packages (-S), as Lambda's sys.path holds the
+        # function's code and the runtime's packages only. The tutorial ships no boto3:
+        # it runs on the runtime's full copy (here this environment's, the same version
+        # as the zip's); ours on the zip's, slimmed by `make build`.
+        "PYTHONPATH": os.pathsep.join([str(BENCHMARKS_DIR), sysconfig.get_paths()["purelib"]])
+        if variant == "tutorial"
+        else str(code_dir),
         "PYTHONDONTWRITEBYTECODE": "1",  # /var/task is read-only: only shipped bytecode counts
         # what Lambda sets, so that powertools and the X-Ray SDK behave as deployed
         "AWS_LAMBDA_FUNCTION_NAME": "jira-priority-predict",
@@ -162,6 +167,7 @@ def lambda_environment(
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "POWERTOOLS_LOGGER_LOG_EVENT": "false",
         "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+        "PYDANTIC_DISABLE_PLUGINS": "true",
         "SAGEMAKER_ENDPOINT_NAME": "jira-priority",
     }
     if variant == "embedded":
@@ -196,7 +202,7 @@ class Function:
         module = "tutorial_lambda" if variant == "tutorial" else "jira_priority.app"
         self.variant = variant
         self.process = subprocess.Popen(
-            [sys.executable, "-s", "-c", CHILD, module, str(spec_path)],
+            [sys.executable, "-S", "-c", CHILD, module, str(spec_path)],
             env=env,
             cwd=spec_path.parent,
             stdin=subprocess.PIPE,

@@ -62,7 +62,9 @@ def test_answer_over_http(fake: FakeEndpoint, lambda_context: Any) -> None:
     assert request["path"] == f"/endpoints/{TEST_ENDPOINT}/invocations"
     assert request["content_type"] == "application/json"
     assert request["accept"] == "application/json"
-    assert json.loads(request["body"])["configuration"] == {"k": 6}  # all labels, cut after
+    # the client's k: this model has no post-processing (with it, every label is
+    # asked for: test_postprocessing_backends.py)
+    assert json.loads(request["body"])["configuration"] == {"k": 3}
 
 
 def test_read_timeout_is_504_well_within_29_seconds(

@@ -27,8 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-# Without boto3-stubs installed these imports are untyped; with them the ignore is unused.
-import boto3  # type: ignore[import-untyped, unused-ignore]
+# Without botocore-stubs installed these imports are untyped; with them the ignore is unused.
 from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
 from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
     BotoCoreError,
@@ -103,6 +102,10 @@ def s3_client() -> S3Client:
         read_timeout=8,
         retries={"mode": "standard", "total_max_attempts": 2},
     )
+    # boto3 (not jira_priority.aws_clients) for its download_file: s3transfer's ranged,
+    # retried download. Imported here, so only a MODEL_URI on S3 pays for it.
+    import boto3  # type: ignore[import-untyped, unused-ignore]
+
     client: S3Client = boto3.client("s3", config=config)
     return client
 

@@ -17,7 +17,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
@@ -29,6 +28,7 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from jira_priority.aws_clients import create_client
 from jira_priority.blazingtext import JSON, decode_answer, encode_request
 from jira_priority.errors import (
     ConfigurationError,
@@ -76,7 +76,7 @@ def runtime_client(
     """One sagemaker-runtime client per execution environment and timeout setting.
 
     ``AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME`` (read by botocore itself) points it
-    at a stand-in in tests. ``region`` None is boto3's own lookup
+    at a stand-in in tests. ``region`` None is botocore's own lookup
     (``AWS_DEFAULT_REGION``, the profile), which the Lambda runtime always sets.
     """
     config = Config(
@@ -86,7 +86,8 @@ def runtime_client(
         tcp_keepalive=True,
     )
     try:
-        return boto3.client("sagemaker-runtime", region_name=region, config=config)
+        client: SageMakerRuntimeClient = create_client("sagemaker-runtime", config, region)
+        return client
     except NoRegionError as exc:
         raise ConfigurationError(
             "invalid configuration: AWS_REGION (or AWS_DEFAULT_REGION) is not set"

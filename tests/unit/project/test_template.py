@@ -151,6 +151,7 @@ def test_function_settings(cfn: dict[str, Any]) -> None:
         "POWERTOOLS_LOG_LEVEL": {"Ref": "LogLevel"},
         "POWERTOOLS_LOGGER_LOG_EVENT": "false",
         "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+        "PYDANTIC_DISABLE_PLUGINS": "true",
         "PREDICTOR_BACKEND": {"Ref": "PredictorBackend"},
         "SAGEMAKER_ENDPOINT_NAME": {"Ref": "SageMakerEndpointName"},
         "PRIORITY_SCHEME": {"Ref": "PriorityScheme"},
