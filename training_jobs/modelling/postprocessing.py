@@ -101,13 +101,20 @@ def fit_temperature(log_p: FloatArray, truth: IntArray) -> float:
 
 
 def choose_threshold(
-    confidence: Sequence[float], correct: Sequence[bool], target_precision: float
+    confidence: Sequence[float],
+    correct: Sequence[bool],
+    target_precision: float,
+    floor: float = 0.0,
 ) -> Confidence:
-    """The lowest threshold whose confident answers reach ``target_precision``.
+    """The lowest threshold, at least ``floor``, whose confident answers reach ``target_precision``.
 
     Among thresholds at the observed confidences, the one with the largest
     coverage whose precision is at least the target, resting on at least
     MIN_CONFIDENT tickets; none qualifies: threshold 1.0 (hardly ever confident).
+    ``fit`` passes the target as the floor: the pool of confident answers may
+    reach the target with a low threshold (many sure answers carry a few
+    unlikely ones), but an answer whose own calibrated probability is 0.3
+    should not be called confident.
     """
     order = sorted(range(len(confidence)), key=lambda i: confidence[i], reverse=True)
     best: Confidence | None = None
@@ -115,6 +122,8 @@ def choose_threshold(
     for taken, i in enumerate(order, start=1):
         right += bool(correct[i])
         is_last_of_tie = taken == len(order) or confidence[order[taken]] < confidence[i]
+        if confidence[i] < floor:
+            break
         if taken >= MIN_CONFIDENT and is_last_of_tie and right / taken >= target_precision:
             best = Confidence(
                 threshold=round(confidence[i], 6),
@@ -199,7 +208,8 @@ def fit(
     )
     mapped = replace(unfinished, top_label_map=top_label_map)
     confidence = [float(mapped.apply(row, k=1).calibrated_probability or 0.0) for row in rows]
-    fitted = replace(mapped, confidence=choose_threshold(confidence, correct, target_precision))
+    threshold = choose_threshold(confidence, correct, target_precision, floor=target_precision)
+    fitted = replace(mapped, confidence=threshold)
     raw = probabilities.argmax(axis=1)
     report = {
         "tickets": len(truth),

@@ -142,6 +142,37 @@ def test_the_threshold_keeps_the_largest_coverage_at_the_target_precision() -> N
     assert chosen.precision == 0.75
 
 
+def test_a_floor_keeps_unlikely_answers_out_of_a_precise_pool() -> None:
+    # 0.6 and up reach 75 % together, but a 0.6 answer alone is under the target
+    confidence = [0.9] * 40 + [0.6] * 40 + [0.3] * 40
+    correct = [True] * 36 + [False] * 4 + [True] * 24 + [False] * 16 + [False] * 40
+
+    chosen = fitting.choose_threshold(confidence, correct, target_precision=0.75, floor=0.75)
+
+    assert chosen.threshold == 0.9
+    assert chosen.coverage == pytest.approx(40 / 120, abs=1e-4)
+    assert chosen.precision == 0.9
+
+
+def test_fit_never_calls_an_answer_under_the_target_precision_confident() -> None:
+    rng = np.random.default_rng(7)
+    labels = ["__label__3", "__label__4"]
+    # a model sure of Major (right 90 %) and unsure of Minor (right 30 %)
+    rows, truth = [], []
+    for _ in range(600):
+        if rng.random() < 0.7:
+            rows.append([0.1, 0.9])
+            truth.append(labels[1] if rng.random() < 0.9 else labels[0])
+        else:
+            rows.append([0.55, 0.45])
+            truth.append(labels[0] if rng.random() < 0.3 else labels[1])
+    fitted = fitting.fit(np.array(rows), truth, labels, {labels[0]: 300, labels[1]: 700}, 0.7)
+
+    confidence = fitted.postprocessing.confidence
+    assert confidence is not None
+    assert confidence.threshold >= 0.7
+
+
 def test_no_threshold_reaching_the_target_means_never_confident() -> None:
     chosen = fitting.choose_threshold([0.9] * 50, [False] * 50, target_precision=0.7)
 
