@@ -33,20 +33,44 @@ RESOLVE = """
 import json, sys
 import botocore.session
 from botocore.config import Config
+
+CALLS = {
+    "sagemaker-runtime": ("invoke_endpoint", {"EndpointName": "e", "Body": b"{}"}),
+    "s3": ("head_object", {"Bucket": "my-bucket", "Key": "model.tar.gz"}),
+}
+
+class Sent(Exception):
+    pass
+
+def stop(request, **kwargs):  # the request as it would go on the wire, never sent
+    raise Sent(request.url)
+
 session = botocore.session.get_session()
 urls = {}
 for service in sys.argv[1].split(","):
     for region in sys.argv[2].split(","):
         for fips in (False, True):
-            config = Config(use_fips_endpoint=fips)
-            try:
-                client = session.create_client(
-                    service, region_name=region, config=config,
-                    aws_access_key_id="x", aws_secret_access_key="y",
-                )
-                urls[f"{service} {region} fips={fips}"] = client.meta.endpoint_url
-            except Exception as exc:
-                urls[f"{service} {region} fips={fips}"] = type(exc).__name__
+            for dualstack in (False, True):
+                key = f"{service} {region} fips={fips} dualstack={dualstack}"
+                config = Config(use_fips_endpoint=fips, use_dualstack_endpoint=dualstack)
+                try:
+                    client = session.create_client(
+                        service, region_name=region, config=config,
+                        aws_access_key_id="x", aws_secret_access_key="y",
+                    )
+                except Exception as exc:
+                    urls[key] = type(exc).__name__
+                    continue
+                client.meta.events.register("before-send", stop)
+                operation, params = CALLS[service]
+                try:
+                    getattr(client, operation)(**params)
+                    sent = "no request"
+                except Sent as request:
+                    sent = str(request)
+                except Exception as exc:
+                    sent = type(exc).__name__
+                urls[key] = f"{client.meta.endpoint_url} {sent}"
 print(json.dumps(urls))
 """
 
@@ -102,8 +126,13 @@ def test_the_slim_copy_resolves_every_endpoint_as_the_full_botocore(slim_code: P
     full = _resolve(Path(botocore.__file__).parents[1], list(SERVICES))
     slim = _resolve(slim_code, list(SERVICES))
     assert slim == full
-    assert full["sagemaker-runtime us-east-1 fips=False"] == (
-        "https://runtime.sagemaker.us-east-1.amazonaws.com"
+    assert full["sagemaker-runtime us-east-1 fips=False dualstack=False"] == (
+        "https://runtime.sagemaker.us-east-1.amazonaws.com "
+        "https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/e/invocations"
+    )
+    assert full["s3 eu-west-1 fips=False dualstack=True"] == (
+        "https://s3.dualstack.eu-west-1.amazonaws.com "
+        "https://my-bucket.s3.dualstack.eu-west-1.amazonaws.com/model.tar.gz"
     )
 
 
@@ -116,8 +145,9 @@ def test_the_slim_copy_holds_nothing_else(slim_code: Path) -> None:
         "s3",
     }
     assert _resolve(slim_code, ["sts"]) == {
-        f"sts {region} fips={fips}": "UnknownServiceError"
+        f"sts {region} fips={fips} dualstack={dualstack}": "UnknownServiceError"
         for region in REGIONS
         for fips in (False, True)
+        for dualstack in (False, True)
     }
     assert dict(sizes(slim_code))["botocore"] < 6_000_000
