@@ -3,7 +3,8 @@
 ``make build`` runs it on ``.aws-sam/build/PredictFunction`` after ``sam build``:
 
 * botocore's (and boto3's) data directories keep only the services the
-  function calls (``jira_priority.aws_clients.SERVICES``) beside the files every
+  function calls (``jira_priority.aws_clients.SERVICES``) and the X-Ray SDK's
+  own (``LIBRARY_SERVICES``) beside the files every
   client reads (endpoints, partitions, retry and default configuration).
   botocore lists and stats every service directory it ships before it loads a
   model, so the other ~450 cost each cold start about 20 ms, and they are
@@ -32,9 +33,15 @@ from jira_priority.aws_clients import SERVICES
 
 #: Data directories holding one sub-directory per service.
 DATA_DIRS = ("botocore/data", "boto3/data")
+#: Services a library in the zip calls on its own: the X-Ray SDK (TRACE_AWS_CALLS)
+#: makes an ``xray`` client for its sampling rules when it runs outside Lambda
+#: (no LAMBDA_TASK_ROOT), and fails at import without the service's data.
+LIBRARY_SERVICES = ("xray",)
+#: Every service whose data stays in the zip.
+KEPT = (*SERVICES, *LIBRARY_SERVICES)
 
 
-def trim_service_data(code_dir: Path, keep: Sequence[str] = SERVICES) -> list[str]:
+def trim_service_data(code_dir: Path, keep: Sequence[str] = KEPT) -> list[str]:
     """Remove the service directories of DATA_DIRS not in ``keep``; the removed names."""
     removed = []
     for relative in DATA_DIRS:
@@ -60,7 +67,7 @@ def endpoint_prefixes(botocore_data: Path, services: Sequence[str]) -> set[str]:
     return prefixes
 
 
-def trim_endpoints(code_dir: Path, keep: Sequence[str] = SERVICES) -> tuple[int, int]:
+def trim_endpoints(code_dir: Path, keep: Sequence[str] = KEPT) -> tuple[int, int]:
     """Keep only ``keep``'s entries in each partition of botocore's endpoints.json.
 
     Every client parses the whole file (1.3 MB, ~8 ms) to resolve its endpoint;
@@ -112,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     removed = trim_service_data(args.code_dir)
     before, after = trim_endpoints(args.code_dir)
     print(
-        f"kept the botocore data of {', '.join(SERVICES)}: removed {len(removed)} service "
+        f"kept the botocore data of {', '.join(KEPT)}: removed {len(removed)} service "
         f"directories, endpoints.json {before / 1e6:.1f} MB -> {after / 1e6:.2f} MB"
     )
     listing = sizes(args.code_dir)

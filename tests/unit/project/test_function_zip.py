@@ -18,7 +18,7 @@ from pathlib import Path
 
 import botocore
 import pytest
-from training_jobs.function_zip import sizes, trim_endpoints, trim_service_data
+from training_jobs.function_zip import KEPT, sizes, trim_endpoints, trim_service_data
 
 from jira_priority.aws_clients import SERVICES
 
@@ -111,7 +111,15 @@ def slim_code(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """botocore (and its dependencies) as `make build` leaves it in the zip."""
     code = tmp_path_factory.mktemp("code")
     site = Path(botocore.__file__).parents[1]
-    for package in ("botocore", "dateutil", "jmespath", "urllib3", "six.py"):
+    for package in (
+        "botocore",
+        "dateutil",
+        "jmespath",
+        "urllib3",
+        "six.py",
+        "aws_xray_sdk",
+        "wrapt",
+    ):
         source = site / package
         if source.is_dir():
             shutil.copytree(source, code / package, ignore=shutil.ignore_patterns("__pycache__"))
@@ -138,11 +146,12 @@ def test_the_slim_copy_resolves_every_endpoint_as_the_full_botocore(slim_code: P
 
 def test_the_slim_copy_holds_nothing_else(slim_code: Path) -> None:
     data = slim_code / "botocore" / "data"
-    assert sorted(p.name for p in data.iterdir() if p.is_dir()) == sorted(SERVICES)
+    assert sorted(p.name for p in data.iterdir() if p.is_dir()) == sorted(KEPT)
     endpoints = json.loads((data / "endpoints.json").read_text(encoding="utf-8"))
     assert {name for p in endpoints["partitions"] for name in p["services"]} <= {
         "runtime.sagemaker",
         "s3",
+        "xray",
     }
     assert _resolve(slim_code, ["sts"]) == {
         f"sts {region} fips={fips} dualstack={dualstack}": "UnknownServiceError"
@@ -151,3 +160,17 @@ def test_the_slim_copy_holds_nothing_else(slim_code: Path) -> None:
         for dualstack in (False, True)
     }
     assert dict(sizes(slim_code))["botocore"] < 6_000_000
+
+
+def test_the_x_ray_sdk_starts_outside_lambda_on_the_slim_copy(slim_code: Path) -> None:
+    # Without LAMBDA_TASK_ROOT its default sampler makes an xray client at import.
+    subprocess.run(
+        [sys.executable, "-S", "-c", "import aws_xray_sdk.core"],
+        env={
+            "PYTHONPATH": str(slim_code),
+            "PATH": "/usr/bin:/bin",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        },
+        check=True,
+        capture_output=True,
+    )
