@@ -203,11 +203,11 @@ def fit(
     tempered = [unfinished.apply(row, k=1) for row in rows]
     chosen = [index[answer.ranking[0].label] for answer in tempered]
     correct = [c == t for c, t in zip(chosen, truth.tolist(), strict=True)]
-    top_label_map = fit_top_label_map(
-        [float(answer.calibrated_probability or 0.0) for answer in tempered], correct
-    )
+    tempered_confidence = [float(answer.calibrated_probability or 0.0) for answer in tempered]
+    top_label_map = fit_top_label_map(tempered_confidence, correct)
     mapped = replace(unfinished, top_label_map=top_label_map)
-    confidence = [float(mapped.apply(row, k=1).calibrated_probability or 0.0) for row in rows]
+    # what mapped.apply answers: the map of the chosen priority's tempered probability
+    confidence = [mapped.answer_confidence(value) for value in tempered_confidence]
     threshold = choose_threshold(confidence, correct, target_precision, floor=target_precision)
     fitted = replace(mapped, confidence=threshold)
     raw = probabilities.argmax(axis=1)
@@ -219,12 +219,7 @@ def fit(
         # scaled probability; the answer's confidence after the top-label map. In-sample:
         # the map is fitted on these tickets, so its ECE here is optimistic.
         "ece_before": round(expected_calibration_error(probabilities.max(axis=1), raw == truth), 4),
-        "ece_temperature": round(
-            expected_calibration_error(
-                [float(answer.calibrated_probability or 0.0) for answer in tempered], correct
-            ),
-            4,
-        ),
+        "ece_temperature": round(expected_calibration_error(tempered_confidence, correct), 4),
         "ece_after": round(expected_calibration_error(confidence, correct), 4),
         "top_label_knots": len(top_label_map.x),
     }
