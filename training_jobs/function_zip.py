@@ -1,4 +1,4 @@
-"""``python -m training_jobs.function_zip DIR``: slim the built function, then say what is in it.
+"""``python -m training_jobs.function_zip DIR``: slim the built function.
 
 ``make build`` runs it on ``.aws-sam/build/PredictFunction`` after ``sam build``:
 
@@ -7,14 +7,17 @@
   own (``LIBRARY_SERVICES``) beside the files every
   client reads (endpoints, partitions, retry and default configuration).
   botocore lists and stats every service directory it ships before it loads a
-  model, so the other ~450 cost each cold start about 20 ms, and they are
-  most of the zip. ``tests/unit/project/test_function_zip.py`` checks that the
-  function's code makes no client of another service, and the built function's
+  model, so the other ~450 cost each cold start time (with endpoints.json,
+  about 25 ms), and they are most of the zip.
+  ``tests/unit/project/test_function_zip.py`` checks that the function's code
+  makes no client of another service, and the built function's
   tests (the sam-local test among them) call both services through the slim copy.
 * botocore's endpoints.json keeps, in each partition, only those services'
   entries: every client parses the whole file (1.3 MB, about 8 ms) and reads
-  its own service's entry only;
-* it prints the size of each top-level entry, largest first, and the total.
+  its own service's entry only.
+
+What the zip then holds, and its size, is what ``make bench-serving`` reports
+(``tests.benchmarks.serving.zip_report``).
 
 A function that needs another service adds it to SERVICES; nothing else changes.
 """
@@ -86,26 +89,10 @@ def trim_endpoints(code_dir: Path, keep: Sequence[str] = KEPT) -> tuple[int, int
     return before, path.stat().st_size
 
 
-def tree_bytes(path: Path) -> int:
-    if path.is_file():
-        return path.stat().st_size
-    return sum(item.stat().st_size for item in path.rglob("*") if item.is_file())
-
-
-def sizes(code_dir: Path) -> list[tuple[str, int]]:
-    """(top-level entry, bytes on disk), largest first; ``*.dist-info`` summed as one row."""
-    totals: dict[str, int] = {}
-    for entry in code_dir.iterdir():
-        name = "*.dist-info" if entry.name.endswith(".dist-info") else entry.name
-        totals[name] = totals.get(name, 0) + tree_bytes(entry)
-    return sorted(totals.items(), key=lambda pair: pair[1], reverse=True)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m training_jobs.function_zip",
-        description="Keep only the botocore data of the services the function calls; "
-        "print what the built function holds.",
+        description="Keep only the botocore data of the services the function calls.",
     )
     parser.add_argument(
         "code_dir", type=Path, help="the built function, e.g. .aws-sam/build/PredictFunction"
@@ -122,10 +109,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"kept the botocore data of {', '.join(KEPT)}: removed {len(removed)} service "
         f"directories, endpoints.json {before / 1e6:.1f} MB -> {after / 1e6:.2f} MB"
     )
-    listing = sizes(args.code_dir)
-    for name, size in listing[:12]:
-        print(f"{size / 1e6:8.1f} MB  {name}")
-    print(f"{sum(size for _, size in listing) / 1e6:8.1f} MB  in all (uncompressed)")
     return 0
 
 

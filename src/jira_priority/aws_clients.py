@@ -1,7 +1,7 @@
 """The function's AWS clients, made by botocore without importing boto3.
 
-boto3's import brings s3transfer and multiprocessing, about a sixth of the
-sagemaker backend's cold start, for nothing InvokeEndpoint needs; a botocore
+boto3's import brings s3transfer and multiprocessing (~13 ms of the sagemaker
+backend's cold start) for nothing InvokeEndpoint needs; a botocore
 client is what ``boto3.client`` returns, without its resource layer.
 
 SERVICES names every service the function calls. ``make build`` keeps only
