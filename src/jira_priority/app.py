@@ -32,6 +32,7 @@ from jira_priority.http_edge import (
     prepare_event,
 )
 from jira_priority.observability import (
+    count_actions,
     count_error,
     count_predictions,
     logger,
@@ -93,6 +94,7 @@ def predict(request: Annotated[PredictRequest, Body()]) -> Prediction | BatchPre
     tickets = request.all_tickets()
     predictions = classifier.classify(tickets, request.k, batch=request.is_batch)
     count_predictions(prediction.priority for prediction in predictions)
+    count_actions(prediction.action for prediction in predictions)
     logger.info(
         "classified",
         extra={

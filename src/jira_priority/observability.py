@@ -35,6 +35,12 @@ def count_predictions(priorities: Iterable[str]) -> None:
         metrics.add_metric(name=f"Predicted{priority}", unit=MetricUnit.Count, value=count)
 
 
+def count_actions(actions: Iterable[str | None]) -> None:
+    """One ActionX metric per action answered (set, keep, triage), valued by how often."""
+    for action, count in Counter(a for a in actions if a is not None).items():
+        metrics.add_metric(name=f"Action{action.capitalize()}", unit=MetricUnit.Count, value=count)
+
+
 def count_error(code: str) -> None:
     name = "".join(part.capitalize() for part in code.split("_"))
     metrics.add_metric(name=f"Error{name}", unit=MetricUnit.Count, value=1)

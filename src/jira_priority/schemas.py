@@ -7,7 +7,7 @@ models turn each into plain (title, description) text for the normaliser.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -155,6 +155,10 @@ _CONFIDENCE = (
 )
 
 
+#: What a Jira rule should do with the answer (see ``Prediction.action``).
+Action = Literal["set", "keep", "triage"]
+
+
 class RankedPriority(BaseModel):
     priority: str = Field(description="A priority name of the model's scheme.")
     probability: float = Field(description=_PROBABILITY)
@@ -176,6 +180,19 @@ class Prediction(BaseModel):
         description="Whether calibrated_probability reaches the model's confidence threshold, "
         "chosen on validation data for a stated precision (see the README); null if the model "
         "has none."
+    )
+    action: Action | None = Field(
+        default=None,
+        description="What a Jira rule should do: 'set' the priority (a confident answer other "
+        "than the scheme's default priority), 'keep' the default (a confident answer equal to "
+        "it), or 'triage' (leave the ticket to a person); null if the model has no "
+        "post-processing.",
+    )
+    urgency: float | None = Field(
+        default=None,
+        description="The calibrated probability that the right priority is above the scheme's "
+        "default (apache: Critical or Blocker rather than Major); null if the model has no "
+        "post-processing.",
     )
     ranking: list[RankedPriority] = Field(
         description="The k best priorities, in the order of the prior-corrected scores."

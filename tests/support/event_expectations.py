@@ -23,6 +23,8 @@ def prediction(priority: str, label: str, ranking: list[tuple[str, float]]) -> d
         # null: the endpoint's model has no postprocessing.json (no MODEL_URI)
         "calibrated_probability": None,
         "confident": None,
+        "action": None,
+        "urgency": None,
         "ranking": [
             {"priority": p, "probability": prob, "calibrated_probability": None}
             for p, prob in ranking

@@ -63,6 +63,8 @@ def test_the_rules_exact_body_is_answered_in_the_sites_names(
         "probability": 0.82,
         "calibrated_probability": None,
         "confident": None,
+        "action": None,
+        "urgency": None,
         "ranking": [
             {"priority": "High", "probability": 0.82, "calibrated_probability": None},
             {"priority": "Medium", "probability": 0.11, "calibrated_probability": None},
