@@ -65,7 +65,8 @@ class PriorityClassifier:
     ) -> Prediction:
         if not ranking:
             raise BadModelResponseError("The model answered no label.")
-        processed = _post_process(ranking, k, postprocessing)
+        default = scheme.default_level
+        processed = _post_process(ranking, k, postprocessing, default.label if default else None)
         try:
             ranked = [
                 RankedPriority(
@@ -86,16 +87,21 @@ class PriorityClassifier:
             # The answer's confidence (top-label calibrated), not its priority's ranked odds.
             calibrated_probability=_rounded(processed.calibrated_probability),
             confident=processed.confident,
+            action=processed.action,
+            urgency=_rounded(processed.urgency),
             ranking=ranked,
             model=self.predictor.model_id,
         )
 
 
 def _post_process(
-    ranking: list[LabelScore], k: int, postprocessing: PostProcessing | None
+    ranking: list[LabelScore],
+    k: int,
+    postprocessing: PostProcessing | None,
+    default_label: str | None,
 ) -> PostProcessed:
     try:
-        return post_process(ranking, k, postprocessing)
+        return post_process(ranking, k, postprocessing, default_label)
     except PostProcessingError as exc:
         raise BadModelResponseError(
             "The model answered a label its post-processing does not know."

@@ -14,6 +14,12 @@ small JSON file; a file can instead map the site's names onto another scheme
 model was trained with travels beside it as ``scheme.json`` (``SCHEME_FILE``).
 Training, serving and evaluation all import this module; nothing else spells
 out a label.
+
+A scheme also knows its **default**: the priority Jira gives a new issue
+(apache: Major; jira-cloud: Medium; a site's own declares it, ``"default"`` in
+its file or a ``*`` after the name in a list: ``"Low,Normal*,High"``). An answer
+equal to the default changes nothing in Jira; ``urgency`` is the chance the
+right priority is above it.
 """
 
 from __future__ import annotations
@@ -100,6 +106,15 @@ class PriorityScheme:
     priorities: tuple[Level, ...]
     #: A site's name (case-folded) -> the scheme's name it stands for.
     aliases: Mapping[str, str] = field(default_factory=dict)
+    #: The priority Jira gives a new issue (a name of ``priorities``); None: not declared.
+    default: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.default is not None and self.default not in self.names:
+            raise SchemeError(
+                f"default priority {self.default!r} is not one of the {self.name} scheme's "
+                f"priorities ({', '.join(self.names)})"
+            )
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -130,9 +145,31 @@ class PriorityScheme:
                 return priority
         raise UnknownLabelError(f"unknown priority {name!r} for the {self.name} scheme")
 
+    @property
+    def default_level(self) -> Level | None:
+        """The default priority as a level of the scheme, if declared."""
+        return self.from_name(self.default) if self.default is not None else None
+
+    def with_default(self, name: str | None) -> PriorityScheme:
+        """The same scheme with ``name`` (any case, or a site alias) as its default."""
+        if name is None:
+            return self
+        try:
+            default = self.from_name(name).value
+        except UnknownLabelError:
+            raise SchemeError(
+                f"default priority {name!r} is not one of the {self.name} scheme's "
+                f"priorities ({', '.join(self.names)})"
+            ) from None
+        if default == self.default:
+            return self
+        return PriorityScheme(self.name, self.priorities, self.aliases, default)
+
     def as_dict(self) -> dict[str, Any]:
         """What ``scheme.json`` holds; ``scheme_from_dict`` reads it back."""
         data: dict[str, Any] = {"name": self.name, "priorities": list(self.names)}
+        if self.default is not None:
+            data["default"] = self.default
         if self.aliases:
             data["map"] = dict(sorted(self.aliases.items()))
         return data
@@ -158,17 +195,18 @@ def _checked_names(names: Sequence[object], where: str) -> tuple[str, ...]:
     return cleaned
 
 
-def custom_scheme(name: str, names: Sequence[object]) -> PriorityScheme:
-    """A site's own scheme from its names, lowest first."""
+def custom_scheme(name: str, names: Sequence[object], default: str | None = None) -> PriorityScheme:
+    """A site's own scheme from its names, lowest first, and its default priority if known."""
     cleaned = _checked_names(names, f"scheme {name!r}")
     if tuple(n.casefold() for n in cleaned) == tuple(p.casefold() for p in PRIORITIES):
-        return APACHE  # the same names in the same order: keep the Priority members
+        # the same names in the same order: keep the Priority members (and Major as default)
+        return APACHE.with_default(default)
     priorities = tuple(SchemePriority(n, rank) for rank, n in enumerate(cleaned, start=1))
-    return PriorityScheme(name=name, priorities=priorities)
+    return PriorityScheme(name=name, priorities=priorities).with_default(default)
 
 
-APACHE = PriorityScheme(name="apache", priorities=PRIORITIES)
-JIRA_CLOUD = custom_scheme("jira-cloud", ["Lowest", "Low", "Medium", "High", "Highest"])
+APACHE = PriorityScheme(name="apache", priorities=PRIORITIES, default=Priority.MAJOR.value)
+JIRA_CLOUD = custom_scheme("jira-cloud", ["Lowest", "Low", "Medium", "High", "Highest"], "Medium")
 BUILT_IN_SCHEMES: dict[str, PriorityScheme] = {s.name: s for s in (APACHE, JIRA_CLOUD)}
 DEFAULT_SCHEME = APACHE
 
@@ -186,7 +224,7 @@ def with_aliases(scheme: PriorityScheme, mapping: Mapping[object, object]) -> Pr
                 f"map: {target!r} is not a priority of the {scheme.name} scheme "
                 f"({', '.join(scheme.names)})"
             ) from None
-    return PriorityScheme(name=scheme.name, priorities=scheme.priorities, aliases=aliases)
+    return PriorityScheme(scheme.name, scheme.priorities, aliases, scheme.default)
 
 
 def scheme_from_dict(data: object, where: str = "scheme") -> PriorityScheme:
@@ -198,7 +236,7 @@ def scheme_from_dict(data: object, where: str = "scheme") -> PriorityScheme:
     """
     if not isinstance(data, dict):
         raise SchemeError(f"{where}: expected a JSON object")
-    unknown = sorted(set(data) - {"name", "priorities", "scheme", "map"})
+    unknown = sorted(set(data) - {"name", "priorities", "scheme", "map", "default"})
     if unknown:
         raise SchemeError(f"{where}: unknown field(s) {', '.join(unknown)}")
     if "priorities" in data:
@@ -216,7 +254,14 @@ def scheme_from_dict(data: object, where: str = "scheme") -> PriorityScheme:
     mapping = data.get("map", {})
     if not isinstance(mapping, dict):
         raise SchemeError(f"{where}: 'map' must be an object of site name -> priority")
-    return with_aliases(scheme, mapping) if mapping else scheme
+    default = data.get("default")
+    if default is not None and (not isinstance(default, str) or not default.strip()):
+        raise SchemeError(f"{where}: 'default' must be a priority name")
+    scheme = with_aliases(scheme, mapping) if mapping else scheme
+    try:
+        return scheme.with_default(default)
+    except SchemeError as exc:
+        raise SchemeError(f"{where}: {exc}") from None
 
 
 def built_in_scheme(name: str) -> PriorityScheme:
@@ -249,12 +294,21 @@ def parse_scheme(value: str, files: bool = True) -> PriorityScheme:
     if files and (path.suffix.casefold() == ".json" or path.is_file()):
         return read_scheme_file(path)
     if "," in text:
-        return custom_scheme("custom", text.split(","))
+        return _listed_scheme(text.split(","))
     raise SchemeError(
         f"{value!r} is not a built-in scheme ({', '.join(BUILT_IN_SCHEMES)})"
         + (", a scheme file," if files else "")
         + " or a comma-separated list of names lowest first"
     )
+
+
+def _listed_scheme(names: Sequence[str]) -> PriorityScheme:
+    """``["Low", "Normal*", "High"]``: names lowest first, the default marked with ``*``."""
+    marked = [n.strip().removesuffix("*").strip() for n in names if n.strip().endswith("*")]
+    if len(marked) > 1:
+        raise SchemeError("mark at most one priority as the default (with '*')")
+    cleaned = [n.strip().removesuffix("*") for n in names]
+    return custom_scheme("custom", cleaned, marked[0] if marked else None)
 
 
 def priority_from_label(label: str) -> Priority:

@@ -24,7 +24,17 @@ train on (``training_jobs.modelling.postprocessing``) and stored in
   probability.
 * **Confidence**: the answer is flagged ``confident`` when its calibrated
   confidence reaches a threshold chosen on the calibration data for a stated
-  precision.
+  precision. From format 3 there are two thresholds, two promises: one for
+  answers equal to the scheme's default priority (``keep``) and one for the
+  others (``set``, the answers a Jira rule acts on), so that the easy default
+  answers cannot carry the rare ones. A promise that could not be kept where it
+  was measured is not made (no threshold: never confident).
+* **Urgency**: the calibrated probability that the right priority is above the
+  default: the temperature-scaled probabilities above it, summed, through a
+  logistic map (``sigmoid(slope * logit(p) + intercept)``, Platt scaling;
+  monotone, so it never reorders tickets). Format 3; before it, the sum itself.
+* **Action**: ``set`` a confident answer other than the default, ``keep`` a
+  confident default, ``triage`` the rest.
 
 Pure Python (``math`` only): the Lambda zip carries no numpy.
 """
@@ -38,13 +48,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 #: The file beside model.bin (and inside model.tar.gz) that holds the corrections.
 FILE_NAME = "postprocessing.json"
-FORMAT_VERSION = 2
-#: Formats read: 1 (no top-label map) and 2.
-READABLE_FORMATS = (1, FORMAT_VERSION)
+FORMAT_VERSION = 3
+#: Formats read: 1 (no top-label map), 2 (one confidence threshold) and 3 (the default
+#: priority, a promise per action, the urgency map).
+READABLE_FORMATS = (1, 2, FORMAT_VERSION)
 #: fastText adds 1e-5 before its softmax; nothing below this is distinguishable.
 PROBABILITY_FLOOR = 1e-8
 #: Most knots a top-label map may have. An isotonic fit has at most two per block
@@ -52,6 +63,11 @@ PROBABILITY_FLOOR = 1e-8
 MAX_KNOTS = 512
 #: Largest postprocessing.json read: a map of MAX_KNOTS knots is about 25 KB.
 MAX_FILE_BYTES = 64 * 1024
+
+
+#: What a Jira rule should do with an answer: set its priority, keep the default, or leave
+#: the ticket to a person.
+Action = Literal["set", "keep", "triage"]
 
 
 class PostProcessingError(ValueError):
@@ -76,17 +92,56 @@ class PostProcessed(NamedTuple):
     calibrated_probability: float | None
     #: Whether calibrated_probability clears the confidence threshold; None without one.
     confident: bool | None
+    #: The calibrated probability of a priority above the default; None without one.
+    urgency: float | None = None
+    #: "set", "keep" or "triage"; None without a threshold or a default priority.
+    action: Action | None = None
 
 
 @dataclass(frozen=True)
 class Confidence:
-    """The threshold on the calibrated top probability and what it gave when fitted."""
+    """The threshold on the calibrated top probability and what it gave when fitted.
 
-    threshold: float
+    ``threshold`` None: the promise is not made (it did not hold where it was
+    measured), and no answer of its kind is confident."""
+
+    threshold: float | None
     target_precision: float
     #: Share of calibration tickets at or above the threshold, and how often they were right.
     coverage: float
     precision: float
+
+    def reached(self, confidence: float) -> bool:
+        return self.threshold is not None and confidence >= self.threshold
+
+
+@dataclass(frozen=True)
+class Promises:
+    """Format 3: one threshold for answers equal to the default priority, one for the rest."""
+
+    keep: Confidence
+    set: Confidence
+
+
+@dataclass(frozen=True)
+class UrgencyMap:
+    """Platt scaling of the tempered probability of a priority above the default."""
+
+    slope: float
+    intercept: float
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.slope) and math.isfinite(self.intercept)):
+            raise PostProcessingError("the urgency map's slope and intercept must be finite")
+        if not 0 < self.slope <= 100 or abs(self.intercept) > 100:
+            raise PostProcessingError(
+                "the urgency map's slope must be in (0, 100], its intercept in [-100, 100]"
+            )
+
+    def __call__(self, probability: float) -> float:
+        p = min(max(probability, PROBABILITY_FLOOR), 1 - PROBABILITY_FLOOR)
+        z = self.slope * math.log(p / (1 - p)) + self.intercept
+        return 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
 
 
 @dataclass(frozen=True)
@@ -128,6 +183,11 @@ class PostProcessing:
     temperature: float
     confidence: Confidence | None = None
     top_label_map: TopLabelMap | None = None
+    #: Format 3: the label of the scheme's default priority, what urgency and the two
+    #: promises were fitted for.
+    default_label: str | None = None
+    promises: Promises | None = None
+    urgency_map: UrgencyMap | None = None
 
     def __post_init__(self) -> None:
         if not self.labels or len(set(self.labels)) != len(self.labels):
@@ -143,8 +203,18 @@ class PostProcessing:
             raise PostProcessingError("prior_weight must be between 0 and 5")
         if not 0.01 <= self.temperature <= 100:
             raise PostProcessingError("temperature must be between 0.01 and 100")
-        if self.confidence is not None and not 0 <= self.confidence.threshold <= 1:
-            raise PostProcessingError("the confidence threshold must be between 0 and 1")
+        thresholds = [self.confidence] if self.confidence is not None else []
+        if self.promises is not None:
+            thresholds += [self.promises.keep, self.promises.set]
+        for confidence in thresholds:
+            if confidence.threshold is not None and not 0 <= confidence.threshold <= 1:
+                raise PostProcessingError("a confidence threshold must be between 0 and 1")
+        if self.default_label is not None and self.default_label not in self.labels:
+            raise PostProcessingError(f"the default label {self.default_label!r} is not a label")
+        if (self.promises is not None or self.urgency_map is not None) and (
+            self.default_label is None
+        ):
+            raise PostProcessingError("promises and an urgency map need the default label")
 
     # --- applying ---------------------------------------------------------------
 
@@ -174,9 +244,23 @@ class PostProcessing:
             return top_calibrated
         return self.top_label_map(top_calibrated)
 
-    def apply(self, ranking: Sequence[tuple[str, float]], k: int) -> PostProcessed:
+    def urgency(self, calibrated: Sequence[float], default_label: str) -> float:
+        """The calibrated probability of a priority above ``default_label``.
+
+        Labels are ordinal (``__label__N``, N = rank): "above" is a larger N."""
+        rank = label_rank(default_label)
+        above = sum(p for label, p in zip(self.labels, calibrated, strict=True)
+                    if label_rank(label) > rank)  # fmt: skip
+        return self.urgency_map(above) if self.urgency_map is not None else above
+
+    def apply(
+        self, ranking: Sequence[tuple[str, float]], k: int, default_label: str | None = None
+    ) -> PostProcessed:
         """The best ``k`` labels by corrected score, with raw and calibrated probabilities,
-        and the answer's calibrated confidence."""
+        the answer's calibrated confidence, its urgency and action.
+
+        ``default_label`` (the scheme's default) serves files before format 3, which do not
+        name it; a format-3 file's own default wins."""
         probabilities = dict(ranking)
         decision, calibrated = self.scores(probabilities)
         order = sorted(range(len(self.labels)), key=lambda i: decision[i], reverse=True)
@@ -185,16 +269,26 @@ class PostProcessing:
             for i in order[:k]
         ]
         answer = self.answer_confidence(calibrated[order[0]])
+        default = self.default_label or default_label
+        is_default = default is not None and self.labels[order[0]] == default
         confident = None
-        if self.confidence is not None:
-            confident = answer >= self.confidence.threshold
-        return PostProcessed(ranked, answer, confident)
+        if self.promises is not None:
+            promise = self.promises.keep if is_default else self.promises.set
+            confident = promise.reached(answer)
+        elif self.confidence is not None:
+            confident = self.confidence.reached(answer)
+        action: Action | None = None
+        if confident is not None and default is not None:
+            action = ("keep" if is_default else "set") if confident else "triage"
+        urgency = self.urgency(calibrated, default) if default is not None else None
+        return PostProcessed(ranked, answer, confident, urgency, action)
 
     # --- the file -----------------------------------------------------------------
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT_VERSION,
+        """The file's fields: format 3 when the default and the promises are there, else 2."""
+        data: dict[str, Any] = {
+            "format": FORMAT_VERSION if self.promises is not None else 2,
             "labels": list(self.labels),
             "log_prior": list(self.log_prior),
             "prior_weight": self.prior_weight,
@@ -206,6 +300,14 @@ class PostProcessing:
                 else None
             ),
         }
+        if self.promises is not None:
+            data["default_label"] = self.default_label
+            data["confidence"] = {
+                "keep": asdict(self.promises.keep),
+                "set": asdict(self.promises.set),
+            }
+            data["urgency_map"] = asdict(self.urgency_map) if self.urgency_map else None
+        return data
 
     def to_json(self, extra: Mapping[str, Any] | None = None) -> str:
         """The file's text; ``extra`` (how it was fitted) is kept but never read back."""
@@ -228,24 +330,29 @@ class PostProcessing:
             confidence = data.get("confidence")
             # Format 1 has no map: its confidence is the temperature-scaled probability.
             knots = data.get("top_label_map") if version >= 2 else None
+            promises = None
+            if version >= 3:
+                promises = Promises(
+                    keep=_confidence(confidence["keep"]), set=_confidence(confidence["set"])
+                )
+                confidence = None
+            urgency = data.get("urgency_map") if version >= 3 else None
             return cls(
                 labels=tuple(_strings(data["labels"])),
                 log_prior=tuple(_numbers(data["log_prior"])),
                 prior_weight=_number(data["prior_weight"]),
                 temperature=_number(data["temperature"]),
-                confidence=(
-                    Confidence(
-                        threshold=_number(confidence["threshold"]),
-                        target_precision=_number(confidence["target_precision"]),
-                        coverage=_number(confidence["coverage"]),
-                        precision=_number(confidence["precision"]),
-                    )
-                    if confidence is not None
-                    else None
-                ),
+                confidence=_confidence(confidence) if confidence is not None else None,
                 top_label_map=(
                     TopLabelMap(x=tuple(_numbers(knots["x"])), y=tuple(_numbers(knots["y"])))
                     if knots is not None
+                    else None
+                ),
+                default_label=_string(data["default_label"]) if version >= 3 else None,
+                promises=promises,
+                urgency_map=(
+                    UrgencyMap(_number(urgency["slope"]), _number(urgency["intercept"]))
+                    if urgency is not None
                     else None
                 ),
             )
@@ -268,12 +375,21 @@ def read_postprocessing(source: Path) -> PostProcessing | None:
 
 
 def post_process(
-    ranking: Sequence[tuple[str, float]], k: int, postprocessing: PostProcessing | None
+    ranking: Sequence[tuple[str, float]],
+    k: int,
+    postprocessing: PostProcessing | None,
+    default_label: str | None = None,
 ) -> PostProcessed:
     """A backend's answer for every label, post-processed (or not, without a file), cut to k."""
     if postprocessing is None:
         return rank_without_postprocessing(ranking, k)
-    return postprocessing.apply(ranking, k)
+    return postprocessing.apply(ranking, k, default_label)
+
+
+def label_rank(label: str) -> int:
+    """``__label__N`` -> N (labels are ranks, lowest priority first); 0 for anything else."""
+    number = label.rpartition("_")[2]
+    return int(number) if number.isascii() and number.isdigit() and len(number) <= 3 else 0
 
 
 def rank_without_postprocessing(ranking: Sequence[tuple[str, float]], k: int) -> PostProcessed:
@@ -285,7 +401,31 @@ def rank_without_postprocessing(ranking: Sequence[tuple[str, float]], k: int) ->
 def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError("not a number")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # a 400-digit integer
+        raise TypeError("a number out of range") from None
+
+
+def _optional_number(value: Any) -> float | None:
+    return None if value is None else _number(value)
+
+
+def _string(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("not a string")
+    return value
+
+
+def _confidence(value: Any) -> Confidence:
+    if not isinstance(value, dict):
+        raise TypeError("not an object")
+    return Confidence(
+        threshold=_optional_number(value["threshold"]),
+        target_precision=_number(value["target_precision"]),
+        coverage=_number(value["coverage"]),
+        precision=_number(value["precision"]),
+    )
 
 
 def _numbers(values: Any) -> list[float]:

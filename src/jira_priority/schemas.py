@@ -7,12 +7,13 @@ models turn each into plain (title, description) text for the normaliser.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from jira_priority.adf import adf_text
 from jira_priority.labels import PRIORITIES
+from jira_priority.postprocessing import Action
 
 MAX_K = len(PRIORITIES)
 
@@ -153,10 +154,6 @@ _CONFIDENCE = (
     "priority's calibrated probability; that probability itself for a postprocessing.json of "
     "format 1); null if the model has no post-processing."
 )
-
-
-#: What a Jira rule should do with the answer (see ``Prediction.action``).
-Action = Literal["set", "keep", "triage"]
 
 
 class RankedPriority(BaseModel):

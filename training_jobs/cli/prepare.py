@@ -88,6 +88,15 @@ from training_jobs.data.prepare import DEFAULT_OUTPUT_DIR
     "comma-separated; prepare fails if most rows are outside it",
 )
 @click.option(
+    "--default-priority",
+    default=None,
+    metavar="NAME",
+    help="the priority Jira gives a new issue on this site (default: the scheme's own: Major "
+    "for apache, Medium for jira-cloud; a scheme that declares none takes the most common "
+    "priority of the training file); answers equal to it are 'keep', urgency is the chance "
+    "of a priority above it",
+)
+@click.option(
     "--encoding",
     default="utf-8",
     show_default=True,
@@ -106,16 +115,21 @@ def command(
     drop_duplicates: bool,
     oversample: float,
     scheme: str,
+    default_priority: str | None,
     encoding: str,
 ) -> int:
     """Turn Jira tickets (the tutorial's CSV layout, a Jira CSV export, or JSON lines; gzip is
     detected) into BlazingText train/validation files, one `__label__N tokens` line per ticket,
     normalised as the Lambda normalises a request, and a manifest.json that accounts for every
     row read."""
+    from dataclasses import replace
+
     from jira_priority.labels import parse_scheme
+    from training_jobs.console import say
     from training_jobs.data.prepare import (
         PrepareOptions,
         collect,
+        default_priority as inferred_default,
         fold_names,
         print_summary,
         scheme_misfit,
@@ -135,7 +149,7 @@ def command(
             drop_duplicates=drop_duplicates,
             oversample=oversample,
             encoding=encoding,
-            scheme=parse_scheme(scheme),
+            scheme=parse_scheme(scheme).with_default(default_priority),
         )
     except ValueError as error:  # SchemeError included
         raise CommandError(str(error), exit_code=2) from None
@@ -148,6 +162,13 @@ def command(
             f"no ticket left to train on ({result.rows_read} rows read, "
             f"{result.rows_rejected} rejected, {sum(result.filtered.values())} filtered out)"
         )
+    with_default, inferred = inferred_default(result, options.scheme)
+    if inferred:
+        say(
+            f"the {with_default.name} scheme declares no default priority: taking the most "
+            f"common one, {with_default.default} (--default-priority to choose)"
+        )
+        options = replace(options, scheme=with_default)
     try:
         manifest = write_outputs(result, list(inputs), output_dir, options)
     except OSError as error:

@@ -12,6 +12,14 @@ from typing import Any
 
 MANIFEST_FILE = "manifest.json"
 HOLDOUT_FILE = "holdout.txt"
+#: Beside train.txt: the project of each of its lines, in order (train-local cross-fits its
+#: post-processing with folds grouped by project). BlazingText never reads it.
+PROJECTS_FILE_SUFFIX = ".projects"
+
+
+def projects_file(lines_file: Path) -> Path:
+    """``train.txt`` -> ``train.txt.projects``: the line-by-line projects of a prepared file."""
+    return lines_file.with_name(lines_file.name + PROJECTS_FILE_SUFFIX)
 
 
 def prepare_settings(path: Path) -> dict[str, Any]:

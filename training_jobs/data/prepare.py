@@ -24,7 +24,7 @@ from typing import Any
 
 from jira_priority.labels import DEFAULT_SCHEME, PriorityScheme
 from jira_priority.text import MAX_TOKENS, normalise_ticket
-from training_jobs.data.manifest import HOLDOUT_FILE, MANIFEST_FILE
+from training_jobs.data.manifest import HOLDOUT_FILE, MANIFEST_FILE, projects_file
 from training_jobs.data.readers import DatasetError, ReadStats, TicketRow, file_sha256, read_tickets
 
 DEFAULT_OUTPUT_DIR = Path("build/data")
@@ -79,6 +79,8 @@ class Example:
     label: str
     text: str
     project: str
+    #: The Jira key (``HIVE-123``): its number orders a project's tickets by creation.
+    key: str = ""
 
 
 @dataclass
@@ -174,7 +176,7 @@ def collect(paths: Sequence[Path], options: PrepareOptions) -> PrepareResult:
                 seen.add(text)
             level = ticket.level(options.scheme)
             assert level is not None  # read_tickets rejects priorities outside the scheme
-            example = Example(label=level.label, text=text, project=ticket.project)
+            example = Example(level.label, text, ticket.project, ticket.key)
             if ticket.project.casefold() in options.holdout_projects:
                 result.holdout.append(example)
             else:
@@ -235,6 +237,27 @@ def _write_lines(path: Path, examples: Sequence[Example]) -> None:
     partial.replace(path)
 
 
+def _write_projects(path: Path, examples: Sequence[Example]) -> None:
+    """One project per line of the lines file (names folded, blank when the row had none)."""
+    partial = path.with_name(path.name + ".part")
+    with partial.open("w", encoding="utf-8", newline="\n") as out:
+        for example in examples:
+            out.write(" ".join(example.project.split()).upper() + "\n")
+    partial.replace(path)
+
+
+def default_priority(result: PrepareResult, scheme: PriorityScheme) -> tuple[PriorityScheme, bool]:
+    """The scheme with its default priority, and whether it was inferred from the data.
+
+    A scheme that declares none takes the training file's most common priority: Jira gives
+    every new issue its default, so most tickets keep it.
+    """
+    if scheme.default is not None or not result.train:
+        return scheme, False
+    label = Counter(example.label for example in result.train).most_common(1)[0][0]
+    return scheme.with_default(scheme.from_label(label).value), True
+
+
 def _counts(examples: Sequence[Example], scheme: PriorityScheme) -> dict[str, int]:
     counts = Counter(example.label for example in examples)
     return {label: counts[label] for label in scheme.labels if counts[label]}
@@ -254,6 +277,7 @@ def write_outputs(
         files[HOLDOUT_FILE] = result.holdout
     for name, examples in files.items():
         _write_lines(output_dir / name, examples)
+    _write_projects(projects_file(output_dir / TRAIN_FILE), result.train)
     stale = output_dir / HOLDOUT_FILE
     if not options.holdout_projects and stale.exists():
         stale.unlink()  # a holdout file from an earlier run would not match this manifest
