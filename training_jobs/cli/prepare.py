@@ -129,11 +129,13 @@ def command(
     from training_jobs.data.prepare import (
         PrepareOptions,
         collect,
-        default_priority as inferred_default,
         fold_names,
         print_summary,
         scheme_misfit,
         write_outputs,
+    )
+    from training_jobs.data.prepare import (
+        default_priority as inferred_default,
     )
     from training_jobs.errors import CommandError
 
