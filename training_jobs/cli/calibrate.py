@@ -30,26 +30,51 @@ from training_jobs.cli.options import target_precision_option
     help="where model.bin and postprocessing.json go",
 )
 @target_precision_option("--data")
-def command(model: Path, data: Path, output_dir: Path, target_precision: float) -> int:
+@click.option(
+    "--default-priority",
+    default=None,
+    metavar="NAME",
+    help="the site's default priority (default: the model's scheme.json says; a scheme that "
+    "declares none takes the most common priority of --data)",
+)
+def command(
+    model: Path,
+    data: Path,
+    output_dir: Path,
+    target_precision: float,
+    default_priority: str | None,
+) -> int:
     """Fit postprocessing.json (prior correction, temperature, top-label map, confidence
     threshold) for a model trained elsewhere (a SageMaker training job's model.tar.gz), on a
     prepared file that model did not train on; train-local fits it on lines it held out of
     training. The class priors come from the model's own label counts. Writes the model's
     model.bin and postprocessing.json (and its scheme.json) to --output-dir, ready for
-    package, serve and promote."""
+    package, serve and promote.
+
+    On a site's own labelled history (fetch, then prepare), this is where promises that
+    hold on that site come from: the keep and set thresholds and the urgency map are
+    fitted on its tickets, the model is left as it is. With prepare's train.txt.projects
+    beside --data, the thresholds must hold in each of its projects."""
     from training_jobs.errors import CommandError, require_extra
 
     require_extra("train", "numpy", "fasttext", "sklearn", "scipy")
     import shutil
     import tempfile
+    from collections import Counter
 
     import fasttext
 
+    from jira_priority.labels import SchemeError
     from jira_priority.model_files import ModelFileError, locate_model, read_model_scheme
     from jira_priority.postprocessing import FILE_NAME
     from training_jobs.console import say
     from training_jobs.data.readers import read_prepared
     from training_jobs.modelling import postprocessing as fitting
+    from training_jobs.modelling.train_local import (
+        promise_lines,
+        read_projects,
+        with_default_priority,
+    )
 
     try:
         scheme = read_model_scheme(model)  # its scheme.json, else apache
@@ -58,6 +83,12 @@ def command(model: Path, data: Path, output_dir: Path, target_precision: float) 
     examples = list(read_prepared(data, scheme))
     if not examples:
         raise CommandError(f"{data} has no lines")
+    try:
+        scheme = scheme.with_default(default_priority)
+    except SchemeError as exc:
+        raise CommandError(str(exc), exit_code=2) from None
+    scheme = with_default_priority(scheme, Counter(e.label for e in examples))
+    projects = read_projects(data, len(examples))
     try:
         with tempfile.TemporaryDirectory() as tmp:
             model_file = locate_model(model, Path(tmp))
@@ -74,12 +105,16 @@ def command(model: Path, data: Path, output_dir: Path, target_precision: float) 
         raise CommandError(str(exc)) from None
     labels, counts = loaded.get_labels(include_freq=True)
     labels = [str(label) for label in labels]
+    default = scheme.default_level
+    default_label = default.label if default is not None and default.label in labels else None
     fitted = fitting.fit(
         fitting.probability_matrix(loaded, [e.text for e in examples], labels),
         [e.label for e in examples],
         labels,
         {label: int(count) for label, count in zip(labels, counts, strict=True)},
         target_precision=target_precision,
+        default_label=default_label,
+        groups=projects if projects and len(set(projects)) >= 2 else None,
     )
     (output_dir / FILE_NAME).write_text(
         fitted.postprocessing.to_json({"fitted_on": {"file": str(data), **fitted.report}}),
@@ -92,5 +127,7 @@ def command(model: Path, data: Path, output_dir: Path, target_precision: float) 
         f"{fitted.report['ece_temperature']}, after the top-label map "
         f"{fitted.report['ece_after']} (fitted on these lines: optimistic)"
     )
+    for line in promise_lines(fitted.report, target_precision):
+        say(line)
     print(output_dir / FILE_NAME)
     return 0

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from training_jobs.cli.options import output_dir_option
+from training_jobs.cli.options import output_dir_option, target_precision_option
 
 DEFAULT_DATA = Path("../shared/data/jira/apache_bugs.csv.gz")
 DEFAULT_OUTPUT_DIR = Path("docs/evaluation")
@@ -31,8 +31,14 @@ DEFAULT_OUTPUT_DIR = Path("docs/evaluation")
 @click.option(
     "--threads", type=click.IntRange(min=1), default=2, show_default=True, help="fastText threads"
 )
+@target_precision_option("the training rows (cross-fitted by project)")
 def command(
-    data: Path, output_dir: Path, seeds: tuple[int, ...], recipe: tuple[str, ...], threads: int
+    data: Path,
+    output_dir: Path,
+    seeds: tuple[int, ...],
+    recipe: tuple[str, ...],
+    threads: int,
+    target_precision: float,
 ) -> int:
     """Train and score the tutorial's settings, the previous default, the best recipe, a TF-IDF +
     logistic regression reference and the majority baseline, within the 20 % split and leaving
@@ -52,7 +58,14 @@ def command(
         known = ", ".join(r.name for r in comparison.RECIPES)
         raise CommandError(f"no such recipe {', '.join(unknown)}; known: {known}", exit_code=2)
     started = time.perf_counter()
-    runs = comparison.run_all(data, recipes, list(seeds), threads=threads, progress=say)
+    runs = comparison.run_all(
+        data,
+        recipes,
+        list(seeds),
+        threads=threads,
+        progress=say,
+        target_precision=target_precision,
+    )
     elapsed = time.perf_counter() - started
     summary = comparison.summarise(runs)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -60,6 +73,7 @@ def command(
         "data": str(data),
         "seeds": list(seeds),
         "threads": threads,
+        "target_precision": target_precision,
         "seconds": round(elapsed, 1),
         "recipes": {r.name: r.description for r in recipes},
         "summary": summary,
@@ -68,6 +82,8 @@ def command(
     (output_dir / "compare.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     table = comparison.markdown_table(summary)
     confidence = comparison.confidence_table(summary)
+    urgency = comparison.urgency_table(summary)
+    goals = comparison.goals_report(summary, target_precision)
     described = "\n".join(f"- **{r.name}**: {r.description}" for r in recipes)
     # the served (post-processed) recipe first: its ECE is the table's last column
     scored = sorted((r for r in recipes if r.kind != "majority"), key=lambda r: not r.postprocess)
@@ -77,9 +93,13 @@ def command(
     (output_dir / "compare.md").write_text(
         f"Macro-F1 etc.: mean of seeds {', '.join(map(str, seeds))} (range over seeds in "
         "brackets); LOPO: mean over the projects left out. Made by `make compare` in "
-        f"{elapsed / 60:.1f} min.\n\n{table}\nConfidence flag (answers with "
-        f"`confident: true`): how often right, and what share of tickets.\n\n{confidence}\n"
-        f"Leaving each project out (mean over seeds):\n\n{projects}\n{described}\n",
+        f"{elapsed / 60:.1f} min.\n\n{table}\nUrgency (a priority above the default, Major): "
+        f"ranking and calibration.\n\n{urgency}\nPromises (target precision "
+        f"{target_precision:.0%}): the confident answers, the `set` and `keep` actions, how "
+        "often right and what share of tickets; and the site's own promise (post-processing "
+        "refitted on the older half of the held-out project, scored on its newer half)."
+        f"\n\n{confidence}\n{goals}\nLeaving each project out (mean over seeds):\n\n"
+        f"{projects}\n{described}\n",
         encoding="utf-8",
     )
     for scope, title in (("within", "20 % split"), ("lopo", "leave one project out, pooled")):
@@ -98,6 +118,8 @@ def command(
             )
         reliability_plot(curves, f"Reliability, {title}", output_dir / f"reliability-{scope}.png")
     print(table)
+    print(urgency)
     print(confidence)
+    print(goals)
     say(f"wrote {output_dir / 'compare.md'}, compare.json and reliability-*.png in {elapsed:.0f} s")
     return 0

@@ -12,19 +12,28 @@ here, in this order, all on the same calibration tickets:
    so that the answer's confidence says how often such answers are right (the
    prior correction makes the temperature-scaled probability over-promise on
    the rarer priorities it chooses);
-4. the confidence threshold: the lowest calibrated confidence at which the
-   answers at or above it are right at least ``target_precision`` of the time
-   (the largest coverage that keeps that precision).
+4. the confidence thresholds, one per promise: answers equal to the scheme's
+   default priority (``keep``) and the others (``set``, what a Jira rule acts
+   on), each the lowest calibrated confidence at which its answers at or above
+   it are right at least ``target_precision`` of the time, pooled and, when the
+   rows come from several projects, in every project where the answers it
+   flags are a real share (``choose_threshold``). A promise no threshold keeps
+   is not made;
+5. the urgency map: Platt scaling of the temperature-scaled probability of a
+   priority above the default against whether the truth was above it.
 
-The final figures are computed by the serving module itself, so what is fitted
-is exactly what answers.
+Where the rows are out-of-fold answers of models that did not see their
+project (``training_jobs.modelling.crossfit``), every figure is one a site the
+model never saw would meet. The final figures are computed by the serving
+module itself, so what is fitted is exactly what answers.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from collections import defaultdict
+import statistics
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
@@ -38,7 +47,10 @@ from jira_priority.postprocessing import (
     Confidence,
     PostProcessed,
     PostProcessing,
+    Promises,
     TopLabelMap,
+    UrgencyMap,
+    label_rank,
 )
 from training_jobs.evaluation.calibration import expected_calibration_error
 
@@ -48,6 +60,13 @@ PRIOR_WEIGHTS = tuple(round(0.05 * step, 2) for step in range(31))
 DEFAULT_TARGET_PRECISION = 0.7
 #: Fewest confident calibration tickets a threshold may rest on.
 MIN_CONFIDENT = 30
+#: A project counts against a threshold when the answers it flags there are at least this
+#: share of the project's rows of that kind and at least MIN_PROJECT_FLAGGED tickets: the
+#: promise must hold there too, not only pooled. (Below that, a project's precision is noise.)
+MIN_PROJECT_SHARE = 0.05
+MIN_PROJECT_FLAGGED = 20
+#: How far below the promise a counted project's precision may fall at the chosen threshold.
+PROJECT_TOLERANCE = 0.0
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -105,26 +124,51 @@ def choose_threshold(
     correct: Sequence[bool],
     target_precision: float,
     floor: float = 0.0,
+    groups: Sequence[str] | None = None,
 ) -> Confidence:
     """The lowest threshold, at least ``floor``, whose confident answers reach ``target_precision``.
 
     Among thresholds at the observed confidences, the one with the largest
     coverage whose precision is at least the target, resting on at least
-    MIN_CONFIDENT tickets; none qualifies: threshold 1.0 (hardly ever confident).
+    MIN_CONFIDENT tickets; with ``groups`` (each row's project), also in every
+    project where it flags at least MIN_PROJECT_SHARE of the project's rows and
+    MIN_PROJECT_FLAGGED tickets (less PROJECT_TOLERANCE). None qualifies: the
+    promise is not made (threshold None, coverage 0).
     ``fit`` passes the target as the floor: the pool of confident answers may
     reach the target with a low threshold (many sure answers carry a few
     unlikely ones), but an answer whose own calibrated probability is 0.3
     should not be called confident.
     """
     order = sorted(range(len(confidence)), key=lambda i: confidence[i], reverse=True)
+    sizes: Counter[str] = Counter(groups or ())
+    flagged: Counter[str] = Counter()
+    hits: Counter[str] = Counter()
+    failing: set[str] = set()  # projects that count and miss the promise at this threshold
     best: Confidence | None = None
     right = 0
     for taken, i in enumerate(order, start=1):
         right += bool(correct[i])
+        if groups is not None:
+            group = groups[i]
+            flagged[group] += 1
+            hits[group] += bool(correct[i])
+            counts = (
+                flagged[group] >= MIN_PROJECT_FLAGGED
+                and flagged[group] >= MIN_PROJECT_SHARE * sizes[group]
+            )
+            if counts and hits[group] / flagged[group] < target_precision - PROJECT_TOLERANCE:
+                failing.add(group)
+            else:
+                failing.discard(group)
         is_last_of_tie = taken == len(order) or confidence[order[taken]] < confidence[i]
         if confidence[i] < floor:
             break
-        if taken >= MIN_CONFIDENT and is_last_of_tie and right / taken >= target_precision:
+        if (
+            taken >= MIN_CONFIDENT
+            and is_last_of_tie
+            and right / taken >= target_precision
+            and not failing
+        ):
             best = Confidence(
                 threshold=round(confidence[i], 6),
                 target_precision=target_precision,
@@ -133,9 +177,50 @@ def choose_threshold(
             )
     if best is None:
         return Confidence(
-            threshold=1.0, target_precision=target_precision, coverage=0.0, precision=0.0
+            threshold=None, target_precision=target_precision, coverage=0.0, precision=0.0
         )
     return best
+
+
+def promise_spread(
+    confidence: Sequence[float],
+    correct: Sequence[bool],
+    groups: Sequence[str],
+    promise: Confidence,
+) -> dict[str, Any]:
+    """How the promise did per project on the rows it was fitted on (the projects that count)."""
+    per_project: dict[str, dict[str, float]] = {}
+    for group in sorted(set(groups)):
+        rows = [i for i, g in enumerate(groups) if g == group]
+        flagged = [i for i in rows if promise.reached(confidence[i])]
+        if len(flagged) >= MIN_PROJECT_FLAGGED and len(flagged) >= MIN_PROJECT_SHARE * len(rows):
+            per_project[group] = {
+                "coverage": round(len(flagged) / len(rows), 4),
+                "precision": round(sum(correct[i] for i in flagged) / len(flagged), 4),
+            }
+    precisions = [p["precision"] for p in per_project.values()]
+    return {
+        "projects_counted": len(per_project),
+        "precision_min": min(precisions) if precisions else None,
+        "precision_mean": round(statistics.fmean(precisions), 4) if precisions else None,
+        "per_project": per_project,
+    }
+
+
+def fit_urgency_map(above: Sequence[float], truth_above: Sequence[bool]) -> UrgencyMap:
+    """Platt scaling: logistic regression of "the truth is above the default" on logit(p)."""
+    from sklearn.linear_model import LogisticRegression
+
+    y = np.asarray(truth_above, dtype=np.int64)
+    if y.min() == y.max():  # one class only: nothing to scale against
+        return UrgencyMap(slope=1.0, intercept=0.0)
+    p = np.clip(np.asarray(above, dtype=np.float64), PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR)
+    x = np.log(p / (1 - p)).reshape(-1, 1)
+    regression = LogisticRegression(C=1e6, max_iter=1000)
+    regression.fit(x, y)
+    slope = float(np.clip(regression.coef_[0][0], 0.01, 100.0))
+    intercept = float(np.clip(regression.intercept_[0], -100.0, 100.0))
+    return UrgencyMap(slope=round(slope, 6), intercept=round(intercept, 6))
 
 
 def fit_top_label_map(
@@ -182,10 +267,20 @@ def fit(
     labels: Sequence[str],
     train_counts: Mapping[str, int],
     target_precision: float = DEFAULT_TARGET_PRECISION,
+    default_label: str | None = None,
+    groups: Sequence[str] | None = None,
 ) -> Fitted:
-    """Fit the four corrections on calibration rows (``probabilities`` x ``labels``)."""
+    """Fit the corrections on calibration rows (``probabilities`` x ``labels``).
+
+    ``default_label``: the scheme's default priority's label; with it, a promise per
+    action and the urgency map (format 3), else one threshold (format 2).
+    ``groups``: each row's project, when the rows are out-of-fold answers grouped by
+    project: the thresholds must then hold in every project that counts.
+    """
     if not 0 < target_precision < 1:
         raise ValueError("the target precision must be between 0 and 1")
+    if default_label is not None and default_label not in labels:
+        raise ValueError(f"the default label {default_label} is not one of the model's labels")
     index = {label: i for i, label in enumerate(labels)}
     truth = np.array([index[label] for label in truth_labels], dtype=np.int64)
     counts = np.array([train_counts.get(label, 0) + 1 for label in labels], dtype=np.float64)
@@ -198,6 +293,7 @@ def fit(
         log_prior=tuple(round(float(v), 6) for v in log_prior),
         prior_weight=weight,
         temperature=temperature,
+        default_label=default_label,
     )
     rows = [list(zip(labels, row.tolist(), strict=True)) for row in probabilities]
     tempered = [unfinished.apply(row, k=1) for row in rows]
@@ -208,10 +304,8 @@ def fit(
     mapped = replace(unfinished, top_label_map=top_label_map)
     # what mapped.apply answers: the map of the chosen priority's tempered probability
     confidence = [mapped.answer_confidence(value) for value in tempered_confidence]
-    threshold = choose_threshold(confidence, correct, target_precision, floor=target_precision)
-    fitted = replace(mapped, confidence=threshold)
     raw = probabilities.argmax(axis=1)
-    report = {
+    report: dict[str, Any] = {
         "tickets": len(truth),
         "macro_f1_before": round(macro_f1(truth, raw), 4),
         "macro_f1_after": round(macro_f1(truth, np.array(chosen, dtype=np.int64)), 4),
@@ -223,7 +317,66 @@ def fit(
         "ece_after": round(expected_calibration_error(confidence, correct), 4),
         "top_label_knots": len(top_label_map.x),
     }
+    if default_label is None:
+        threshold = choose_threshold(
+            confidence, correct, target_precision, floor=target_precision, groups=groups
+        )
+        return Fitted(replace(mapped, confidence=threshold), report)
+
+    is_default = [labels[c] == default_label for c in chosen]
+    promises: dict[str, Confidence] = {}
+    for kind, wanted in (("keep", True), ("set", False)):
+        mine = [i for i, d in enumerate(is_default) if d == wanted]
+        promise = choose_threshold(
+            [confidence[i] for i in mine],
+            [correct[i] for i in mine],
+            target_precision,
+            floor=target_precision,
+            groups=[groups[i] for i in mine] if groups is not None else None,
+        )
+        # coverage over every calibration ticket (a rule sees them all), not only this kind's
+        flagged = [i for i in mine if promise.reached(confidence[i])]
+        promises[kind] = replace(promise, coverage=round(len(flagged) / len(truth), 4))
+        entry: dict[str, Any] = {
+            "made": promise.threshold is not None,
+            "threshold": promise.threshold,
+            "precision": promise.precision,
+            "coverage": promises[kind].coverage,
+            "answers_of_this_kind": len(mine),
+        }
+        if groups is not None:
+            entry["spread"] = promise_spread(
+                [confidence[i] for i in mine],
+                [correct[i] for i in mine],
+                [groups[i] for i in mine],
+                promise,
+            )
+        report[f"promise_{kind}"] = entry
+    calibrated = [unfinished.scores(dict(row))[1] for row in rows]
+    default_rank = label_rank(default_label)
+    above = [
+        sum(p for label, p in zip(labels, row, strict=True) if label_rank(label) > default_rank)
+        for row in calibrated
+    ]
+    truth_above = [label_rank(labels[t]) > default_rank for t in truth.tolist()]
+    urgency_map = fit_urgency_map(above, truth_above)
+    urgency = [urgency_map(p) for p in above]
+    report["urgency"] = {
+        "share_above_default": round(statistics.fmean(truth_above), 4),
+        "ece_before": round(_binary_ece(above, truth_above), 4),
+        "ece_after": round(_binary_ece(urgency, truth_above), 4),
+    }
+    fitted = replace(
+        mapped,
+        promises=Promises(keep=promises["keep"], set=promises["set"]),
+        urgency_map=urgency_map,
+    )
     return Fitted(fitted, report)
+
+
+def _binary_ece(probability: Sequence[float], outcome: Sequence[bool]) -> float:
+    """ECE of a probability of one event (10 equal-width bins), as for the top label."""
+    return expected_calibration_error(probability, outcome)
 
 
 class Labelled(Protocol):

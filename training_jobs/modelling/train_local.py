@@ -12,11 +12,16 @@ without improvement) with one difference: fastText cannot resume training,
 so the candidate for N epochs is a fresh run of N epochs (its learning rate
 decays to zero over those N). The best candidate is kept.
 
-Unless ``--calibration-fraction 0``, a stratified share of the training lines
-is held out of training and the model's post-processing (prior correction,
-temperature, top-label map, confidence threshold;
-``training_jobs.modelling.postprocessing``)
-is fitted on it and written as ``postprocessing.json`` beside ``model.bin``.
+Unless ``--calibration-fraction 0``, the model's post-processing (prior
+correction, temperature, top-label map, the keep and set promises, the urgency
+map; ``training_jobs.modelling.postprocessing``) is fitted on answers the model
+did not train on and written as ``postprocessing.json`` beside ``model.bin``.
+When ``prepare`` recorded the lines' projects (``train.txt.projects``) and there
+are two or more, those answers are cross-fitted (``training_jobs.modelling.crossfit``:
+folds grouped by project, so every promise is measured as an unseen site meets it)
+and the model trains on every line; otherwise a stratified share of the lines is
+held out of training to fit it, and the report says the promises were measured
+on the training projects only.
 
 Outputs in ``--output-dir``: ``model.bin``, ``postprocessing.json``, optionally
 ``model.ftz`` (quantised), ``scheme.json`` (the priority scheme the labels mean,
@@ -50,9 +55,11 @@ from jira_priority.labels import (
 from jira_priority.postprocessing import FILE_NAME as POSTPROCESSING_FILE
 from jira_priority.postprocessing import PostProcessing
 from training_jobs.console import say
+from training_jobs.data.manifest import projects_file
 from training_jobs.data.readers import PreparedExample, file_sha256, read_prepared
 from training_jobs.errors import CommandError
 from training_jobs.evaluation.metrics import Metrics, compute_metrics, majority_baseline
+from training_jobs.modelling import crossfit
 from training_jobs.modelling import postprocessing as fitting
 from training_jobs.modelling.hyperparameters import (
     BlazingTextHyperparameters,
@@ -200,6 +207,54 @@ class Candidate:
     seconds: float
 
 
+def train_file(
+    path: Path,
+    hp: BlazingTextHyperparameters,
+    epochs: int,
+    *,
+    seed: int,
+    threads: int,
+    verbose: bool = False,
+) -> Any:
+    """A fastText model trained on the ``__label__N text`` lines of ``path``."""
+    try:
+        return _fasttext().train_supervised(
+            input=str(path),
+            seed=seed,
+            thread=threads,
+            verbose=2 if verbose else 0,
+            **fasttext_arguments(hp, epochs),
+        )
+    except (ValueError, RuntimeError, MemoryError) as exc:
+        raise CommandError(f"fastText could not train on {path}: {exc}") from exc
+
+
+def read_projects(train_path: Path, lines: int) -> list[str] | None:
+    """The project of each line of ``train_path`` (prepare's ``train.txt.projects``), if it
+    is there and matches the file line for line."""
+    path = projects_file(train_path)
+    if not path.is_file():
+        return None
+    try:
+        projects = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"cannot read {path}: {exc}") from None
+    if len(projects) != lines:
+        say(f"{path} has {len(projects)} lines for {lines} training lines: not using it")
+        return None
+    return [project.strip() for project in projects]
+
+
+def with_default_priority(scheme: PriorityScheme, counts: Counter[str]) -> PriorityScheme:
+    """The scheme, with the most common training priority as default if it declares none."""
+    if scheme.default is not None or not counts:
+        return scheme
+    label = counts.most_common(1)[0][0]
+    name = scheme.from_label(label).value
+    say(f"the {scheme.name} scheme declares no default priority: taking the most common, {name}")
+    return scheme.with_default(name)
+
+
 def train_candidates(
     train_path: Path,
     validation: Sequence[PreparedExample],
@@ -211,7 +266,6 @@ def train_candidates(
     scheme: PriorityScheme = DEFAULT_SCHEME,
 ) -> tuple[Candidate, list[dict[str, Any]]]:
     """Train once, or with early stopping one run per epoch count; the best run and the log."""
-    fasttext = _fasttext()
     schedule: Iterator[int]
     if hp.early_stopping and validation:
         schedule = iter(range(min(hp.min_epochs, hp.epochs), hp.epochs + 1))
@@ -224,16 +278,7 @@ def train_candidates(
     since_best = 0
     for epochs in schedule:
         started = time.perf_counter()
-        try:
-            model = fasttext.train_supervised(
-                input=str(train_path),
-                seed=seed,
-                thread=threads,
-                verbose=2 if verbose else 0,
-                **fasttext_arguments(hp, epochs),
-            )
-        except (ValueError, RuntimeError, MemoryError) as exc:
-            raise CommandError(f"fastText could not train on {train_path}: {exc}") from exc
+        model = train_file(train_path, hp, epochs, seed=seed, threads=threads, verbose=verbose)
         seconds = time.perf_counter() - started
         accuracy = validation_metrics(model, validation, scheme).accuracy if validation else None
         candidate = Candidate(epochs, model, accuracy, seconds)
@@ -318,16 +363,33 @@ def train(
             "or --validation '' to train without"
         )
     output_dir.mkdir(parents=True, exist_ok=True)
+    scheme = with_default_priority(scheme, train_counts)
     file_counts = train_counts
     fit_path = train_path
     calibration: list[PreparedExample] = []
+    lines: list[crossfit.Line] = []
     if calibration_fraction > 0:
-        kept, calibration = fitting.hold_out_for_calibration(
-            list(read_prepared(train_path, scheme)), calibration_fraction, seed
-        )
-        fit_path = output_dir / "train-without-calibration.txt"
-        fit_path.write_text("".join(f"{e.label} {e.text}\n" for e in kept), encoding="utf-8")
-        train_counts = Counter(example.label for example in kept)
+        examples = list(read_prepared(train_path, scheme))
+        projects = read_projects(train_path, len(examples))
+        if projects is not None:
+            lines = [
+                crossfit.Line(e.label, e.text, project)
+                for e, project in zip(examples, projects, strict=True)
+            ]
+        if not crossfit.can_cross_fit(lines):
+            lines = []
+            say(
+                "the training lines name fewer than two projects (prepare writes "
+                "train.txt.projects): post-processing is fitted on a random "
+                f"{calibration_fraction:.0%} of them, so its promises are measured on the "
+                "projects the model trains on, not on an unseen one"
+            )
+            kept, calibration = fitting.hold_out_for_calibration(
+                examples, calibration_fraction, seed
+            )
+            fit_path = output_dir / "train-without-calibration.txt"
+            fit_path.write_text("".join(f"{e.label} {e.text}\n" for e in kept), encoding="utf-8")
+            train_counts = Counter(example.label for example in kept)
     say(
         f"training on {sum(train_counts.values())} lines of {train_path}"
         + (f" ({len(calibration)} held out to calibrate)" if calibration else "")
@@ -351,20 +413,47 @@ def train(
     postprocessing_path = output_dir / POSTPROCESSING_FILE
     postprocessing: PostProcessing | None = None
     calibration_report: dict[str, Any] | None = None
-    if calibration:
+    if calibration or lines:
         labels = [str(label) for label in best.model.get_labels()]
-        fitted = fitting.fit(
-            fitting.probability_matrix(best.model, [e.text for e in calibration], labels),
-            [example.label for example in calibration],
-            labels,
-            train_counts,
-            target_precision=target_precision,
-        )
+        default = scheme.default_level
+        default_label = default.label if default is not None and default.label in labels else None
+        if lines:
+            say(f"cross-fitting the post-processing ({crossfit.DEFAULT_FOLDS} folds by project)")
+            crossfitted = crossfit.cross_fit(
+                lines,
+                labels,
+                lambda path: train_file(path, hp, best.epochs, seed=seed, threads=threads),
+            )
+            fitted = fitting.fit(
+                crossfitted.probabilities,
+                [line.label for line in lines],
+                labels,
+                train_counts,
+                target_precision=target_precision,
+                default_label=default_label,
+                groups=[line.project for line in lines],
+            )
+            how = crossfitted.describe()
+        else:
+            fitted = fitting.fit(
+                fitting.probability_matrix(best.model, [e.text for e in calibration], labels),
+                [example.label for example in calibration],
+                labels,
+                train_counts,
+                target_precision=target_precision,
+                default_label=default_label,
+            )
+            how = {
+                "method": "held-out",
+                "fraction": calibration_fraction,
+                "note": "a random share of the training lines (one project, or no "
+                "train.txt.projects): the promises hold for the projects the model trained on",
+            }
         postprocessing = fitted.postprocessing
-        calibration_report = fitted.report
+        calibration_report = {"how": how, **fitted.report}
         partial_pp = output_dir / (POSTPROCESSING_FILE + ".part")
         partial_pp.write_text(
-            postprocessing.to_json({"fitted_on": {"tickets": len(calibration), **fitted.report}}),
+            postprocessing.to_json({"fitted_on": calibration_report}),
             encoding="utf-8",
         )
         partial_pp.replace(postprocessing_path)
@@ -373,6 +462,8 @@ def train(
             f"temperature {postprocessing.temperature}, "
             f"top-label map of {fitted.report['top_label_knots']} knots"
         )
+        for line in promise_lines(fitted.report, target_precision):
+            say(line)
     elif postprocessing_path.exists():
         postprocessing_path.unlink()  # an old file would not match this model.bin
     model_path = output_dir / "model.bin"
@@ -460,6 +551,42 @@ def train(
     }
     (output_dir / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
+
+
+def promise_lines(report: dict[str, Any], target_precision: float) -> list[str]:
+    """What the fitted promises are, in words: made (threshold, precision, coverage, the
+    weakest project) or not made, and why."""
+    lines = []
+    for kind, meaning in (("keep", "keep the default"), ("set", "set another priority")):
+        promise = report.get(f"promise_{kind}")
+        if promise is None:
+            continue
+        spread = promise.get("spread") or {}
+        weakest = spread.get("precision_min")
+        if promise["made"]:
+            lines.append(
+                f"{kind} ({meaning}): confident from {promise['threshold']:.3f}, right "
+                f"{promise['precision']:.1%} on {promise['coverage']:.1%} of the tickets"
+                + (
+                    f"; weakest project {weakest:.1%} ({spread['projects_counted']} counted)"
+                    if weakest is not None
+                    else ""
+                )
+            )
+        else:
+            lines.append(
+                f"{kind} ({meaning}): NO PROMISE: no threshold keeps {target_precision:.0%} "
+                f"precision on these answers ({promise['answers_of_this_kind']} of them)"
+                + (" in every project" if spread else "")
+                + f"; they are never confident, so action is never '{kind}'"
+            )
+    urgency = report.get("urgency")
+    if urgency:
+        lines.append(
+            f"urgency: calibrated (ECE {urgency['ece_before']:.3f} -> {urgency['ece_after']:.3f}); "
+            f"{urgency['share_above_default']:.1%} of the tickets are above the default"
+        )
+    return lines
 
 
 def print_summary(report: dict[str, Any], output_dir: Path) -> None:

@@ -67,6 +67,8 @@ CSV_COLUMNS = (
     "ranking",
     "calibrated_probability",
     "confident",
+    "action",
+    "urgency",
 )
 
 
@@ -115,11 +117,16 @@ def parse_batch_output(
 
 
 def post_processed(
-    rankings: Sequence[list[LabelScore]], k: int, postprocessing: PostProcessing | None
+    rankings: Sequence[list[LabelScore]],
+    k: int,
+    postprocessing: PostProcessing | None,
+    scheme: PriorityScheme = DEFAULT_SCHEME,
 ) -> list[PostProcessed]:
     """Each ranking post-processed like the Lambda does it and cut to ``k``."""
+    default = scheme.default_level
+    default_label = default.label if default is not None else None
     try:
-        return [post_process(ranking, k, postprocessing) for ranking in rankings]
+        return [post_process(ranking, k, postprocessing, default_label) for ranking in rankings]
     except PostProcessingError as error:
         raise CommandError(f"the job's labels do not match the post-processing: {error}") from None
 
@@ -171,6 +178,8 @@ def write_predictions(
                     ),
                     _optional(answer.calibrated_probability),
                     _optional(answer.confident),
+                    answer.action or "",
+                    _optional(answer.urgency),
                 )
             )
 
@@ -269,5 +278,5 @@ def collect(
     bucket, key = output_location(description)
     data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     rankings = parse_batch_output(data, expected=len(tickets), k=len(scheme), scheme=scheme)
-    write_predictions(output, tickets, post_processed(rankings, k, postprocessing), scheme)
+    write_predictions(output, tickets, post_processed(rankings, k, postprocessing, scheme), scheme)
     say(f"wrote {len(rankings)} prediction(s) to {output}")

@@ -176,7 +176,8 @@ def test_fit_never_calls_an_answer_under_the_target_precision_confident() -> Non
 def test_no_threshold_reaching_the_target_means_never_confident() -> None:
     chosen = fitting.choose_threshold([0.9] * 50, [False] * 50, target_precision=0.7)
 
-    assert (chosen.threshold, chosen.coverage) == (1.0, 0.0)
+    assert (chosen.threshold, chosen.coverage) == (None, 0.0)
+    assert not chosen.reached(1.0)
 
 
 def test_ece_and_reliability_bins() -> None:
@@ -224,8 +225,8 @@ def test_compare_summarises_seeds_then_folds_and_tables_each_project() -> None:
     assert summary["within"]["macro_f1_seed_range"] == pytest.approx([0.34, 0.36])
     assert summary["lopo"]["macro_f1"] == pytest.approx(0.26)  # seeds 0.25 and 0.27
     table = per_project_table([r.as_dict() for r in runs], ["best"])
-    assert "| A | 10 | 0.210 | 0.050 |" in table
-    assert "| B | 10 | 0.310 | 0.050 |" in table
+    assert "| A | 10 | 0.210 | n/a | 0.050 | n/a / n/a | n/a / n/a | n/a / n/a |" in table
+    assert "| B | 10 | 0.310 | n/a | 0.050 | n/a / n/a | n/a / n/a | n/a / n/a |" in table
 
 
 def test_the_commands_target_precision_default_is_the_fittings() -> None:

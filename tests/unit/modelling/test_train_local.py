@@ -220,7 +220,10 @@ def test_postprocessing_is_fitted_on_held_out_training_lines(
     assert result["data"]["train"]["trained_on"] == 160
     written = PostProcessing.from_json((tmp_path / "model" / FILE_NAME).read_bytes())
     assert result["postprocessing"] == written.as_dict()
-    assert written.confidence is not None
+    # without train.txt.projects: a random hold-out, and the report says so
+    assert result["calibration"]["how"]["method"] == "held-out"
+    assert written.promises is not None
+    assert written.default_label == "__label__4"  # Major, the apache scheme's default
     assert not (tmp_path / "model" / "train-without-calibration.txt").exists()
 
 
