@@ -30,9 +30,9 @@ train on (``training_jobs.modelling.postprocessing``) and stored in
   answers cannot carry the rare ones. A promise that could not be kept where it
   was measured is not made (no threshold: never confident).
 * **Urgency**: the calibrated probability that the right priority is above the
-  default: the temperature-scaled probabilities above it, summed, through a
-  logistic map (``sigmoid(slope * logit(p) + intercept)``, Platt scaling;
-  monotone, so it never reorders tickets). Format 3; before it, the sum itself.
+  default: a logistic regression on the model's log-probability of every label
+  (``UrgencyMap``), fitted on answers the model did not train on. Format 3;
+  before it, the temperature-scaled probabilities above the default, summed.
 * **Action**: ``set`` a confident answer other than the default, ``keep`` a
   confident default, ``triage`` the rest.
 
@@ -125,22 +125,23 @@ class Promises:
 
 @dataclass(frozen=True)
 class UrgencyMap:
-    """Platt scaling of the tempered probability of a priority above the default."""
+    """A logistic regression of "the right priority is above the default" on the model's
+    log-probability of every label: ``sigmoid(intercept + sum(weight[label] * log p))``.
 
-    slope: float
+    Fitted on answers the model did not train on. It reads the whole distribution, not only
+    the priorities above the default: a ticket the model also finds likely Minor is less
+    likely urgent than its Critical probability alone says."""
+
+    weights: tuple[float, ...]
     intercept: float
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.slope) and math.isfinite(self.intercept)):
-            raise PostProcessingError("the urgency map's slope and intercept must be finite")
-        if not 0 < self.slope <= 100 or abs(self.intercept) > 100:
-            raise PostProcessingError(
-                "the urgency map's slope must be in (0, 100], its intercept in [-100, 100]"
-            )
+        values = (*self.weights, self.intercept)
+        if not all(math.isfinite(v) and abs(v) <= 1000 for v in values):
+            raise PostProcessingError("the urgency map's weights must be finite, within 1000")
 
-    def __call__(self, probability: float) -> float:
-        p = min(max(probability, PROBABILITY_FLOOR), 1 - PROBABILITY_FLOOR)
-        z = self.slope * math.log(p / (1 - p)) + self.intercept
+    def __call__(self, log_p: Sequence[float]) -> float:
+        z = self.intercept + sum(w * lp for w, lp in zip(self.weights, log_p, strict=True))
         return 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
 
 
@@ -194,6 +195,8 @@ class PostProcessing:
             raise PostProcessingError("labels must be distinct and not empty")
         if len(self.log_prior) != len(self.labels):
             raise PostProcessingError("log_prior needs one value per label")
+        if self.urgency_map is not None and len(self.urgency_map.weights) != len(self.labels):
+            raise PostProcessingError("the urgency map needs one weight per label")
         numbers = (*self.log_prior, self.prior_weight, self.temperature)
         if not all(math.isfinite(value) for value in numbers):
             raise PostProcessingError("every value must be a finite number")
@@ -218,6 +221,12 @@ class PostProcessing:
 
     # --- applying ---------------------------------------------------------------
 
+    def log_probabilities(self, probabilities: Mapping[str, float]) -> list[float]:
+        """``log p`` of every label, in ``labels`` order, floored at PROBABILITY_FLOOR."""
+        return [
+            math.log(max(probabilities.get(label, 0.0), PROBABILITY_FLOOR)) for label in self.labels
+        ]
+
     def scores(self, probabilities: Mapping[str, float]) -> tuple[list[float], list[float]]:
         """Decision scores and calibrated probabilities, in ``labels`` order.
 
@@ -227,9 +236,7 @@ class PostProcessing:
         unknown = set(probabilities) - set(self.labels)
         if unknown:
             raise PostProcessingError(f"labels outside the post-processing: {sorted(unknown)}")
-        log_p = [
-            math.log(max(probabilities.get(label, 0.0), PROBABILITY_FLOOR)) for label in self.labels
-        ]
+        log_p = self.log_probabilities(probabilities)
         weight = self.prior_weight
         decision = [lp - weight * prior for lp, prior in zip(log_p, self.log_prior, strict=True)]
         scaled = [lp / self.temperature for lp in log_p]
@@ -244,14 +251,18 @@ class PostProcessing:
             return top_calibrated
         return self.top_label_map(top_calibrated)
 
-    def urgency(self, calibrated: Sequence[float], default_label: str) -> float:
-        """The calibrated probability of a priority above ``default_label``.
+    def urgency(
+        self, probabilities: Mapping[str, float], calibrated: Sequence[float], default_label: str
+    ) -> float:
+        """The calibrated probability of a priority above ``default_label``: the urgency map
+        of the model's probabilities, or (before format 3) the calibrated ones above it.
 
         Labels are ordinal (``__label__N``, N = rank): "above" is a larger N."""
+        if self.urgency_map is not None:
+            return self.urgency_map(self.log_probabilities(probabilities))
         rank = label_rank(default_label)
-        above = sum(p for label, p in zip(self.labels, calibrated, strict=True)
-                    if label_rank(label) > rank)  # fmt: skip
-        return self.urgency_map(above) if self.urgency_map is not None else above
+        return sum(p for label, p in zip(self.labels, calibrated, strict=True)
+                   if label_rank(label) > rank)  # fmt: skip
 
     def apply(
         self, ranking: Sequence[tuple[str, float]], k: int, default_label: str | None = None
@@ -280,7 +291,7 @@ class PostProcessing:
         action: Action | None = None
         if confident is not None and default is not None:
             action = ("keep" if is_default else "set") if confident else "triage"
-        urgency = self.urgency(calibrated, default) if default is not None else None
+        urgency = self.urgency(probabilities, calibrated, default) if default is not None else None
         return PostProcessed(ranked, answer, confident, urgency, action)
 
     # --- the file -----------------------------------------------------------------
@@ -306,7 +317,11 @@ class PostProcessing:
                 "keep": asdict(self.promises.keep),
                 "set": asdict(self.promises.set),
             }
-            data["urgency_map"] = asdict(self.urgency_map) if self.urgency_map else None
+            data["urgency_map"] = (
+                {"weights": list(self.urgency_map.weights), "intercept": self.urgency_map.intercept}
+                if self.urgency_map is not None
+                else None
+            )
         return data
 
     def to_json(self, extra: Mapping[str, Any] | None = None) -> str:
@@ -351,7 +366,7 @@ class PostProcessing:
                 default_label=_string(data["default_label"]) if version >= 3 else None,
                 promises=promises,
                 urgency_map=(
-                    UrgencyMap(_number(urgency["slope"]), _number(urgency["intercept"]))
+                    UrgencyMap(tuple(_numbers(urgency["weights"])), _number(urgency["intercept"]))
                     if urgency is not None
                     else None
                 ),

@@ -12,6 +12,7 @@ from training_jobs.cli.options import (
     output_dir_option,
     target_precision_option,
 )
+from training_jobs.modelling.sampling import DEFAULT_SHARE
 
 DEFAULT_DATA_DIR = Path("build/data")
 DEFAULT_OUTPUT_DIR = Path("artifacts/model")
@@ -67,9 +68,19 @@ DEFAULT_OUTPUT_DIR = Path("artifacts/model")
     type=click.FloatRange(min=0, max=1, max_open=True),
     default=0.15,
     show_default=True,
-    help="share of each priority's training lines held out to fit postprocessing.json "
-    "(prior correction, temperature, top-label map, confidence threshold); "
-    "0 for none",
+    help="post-processing (prior correction, temperature, top-label map, the keep and set "
+    "promises, urgency) is cross-fitted by project when prepare's train.txt.projects names two "
+    "or more; else this share of each priority's training lines is held out to fit it; 0 for "
+    "no post-processing",
+)
+@click.option(
+    "--default-share",
+    type=click.FloatRange(min=0, max=1, min_open=True),
+    default=DEFAULT_SHARE,
+    show_default=True,
+    help="train on this share of the default priority's lines (seeded; every other line "
+    "once): the model learns to tell priorities apart rather than the mix, which ranks "
+    "urgent tickets better; 1 trains on all",
 )
 @target_precision_option("the calibration lines")
 @click.option("--verbose", is_flag=True, help="show fastText's own progress lines")
@@ -95,6 +106,7 @@ def command(
     target_precision: float,
     verbose: bool,
     scheme: str | None,
+    default_share: float,
     **hyperparameters: Any,
 ) -> int:
     """Train a BlazingText-compatible model with fastText. BlazingText's supervised mode is
@@ -102,7 +114,8 @@ def command(
     the embedded backend or uploaded to a SageMaker endpoint. Writes model.bin, optionally
     model.ftz, training.json (settings, timings, sizes and validation metrics beside the
     majority-class baseline) and, unless --calibration-fraction 0, postprocessing.json fitted on
-    a held-out share of the training lines."""
+    answers for lines the model (or, cross-fitted, a model without their project) did not
+    train on."""
     from training_jobs.errors import CommandError, require_extra
 
     require_extra("train", "numpy", "fasttext", "sklearn")
@@ -130,6 +143,7 @@ def command(
             calibration_fraction=calibration_fraction,
             target_precision=target_precision,
             scheme_option=scheme,
+            default_share=default_share,
         )
     except SchemeError as error:
         raise CommandError(str(error), exit_code=2) from None

@@ -17,11 +17,10 @@ the caller says so.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -29,6 +28,14 @@ from training_jobs.modelling.postprocessing import FloatArray, probability_matri
 
 #: Folds of the cross-fitting (fewer when there are fewer projects).
 DEFAULT_FOLDS = 5
+
+
+class Labelled(Protocol):
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -71,13 +78,13 @@ def can_cross_fit(lines: Sequence[Line]) -> bool:
 def cross_fit(
     lines: Sequence[Line],
     labels: Sequence[str],
-    train: Callable[[Path], Any],
+    train: Callable[[Sequence[Line]], Any],
     folds: int = DEFAULT_FOLDS,
 ) -> CrossFitted:
     """Every line's probabilities from the model of the folds without its project.
 
-    ``train`` trains a fastText model on a file of ``__label__N text`` lines and returns
-    it; it is called once per fold with the same settings as the served model.
+    ``train`` trains a fastText model on lines (as the served model is trained: the same
+    settings, the same thinning) and returns it; it is called once per fold.
     """
     from sklearn.model_selection import GroupKFold
 
@@ -87,15 +94,15 @@ def cross_fit(
     n_folds = min(folds, len(set(groups)))
     matrix = np.zeros((len(lines), len(labels)))
     splitter = GroupKFold(n_splits=n_folds)
-    with tempfile.TemporaryDirectory(prefix="jira-priority-crossfit-") as tmp:
-        path = Path(tmp) / "fold.txt"
-        for train_rows, answer_rows in splitter.split(np.zeros(len(lines)), groups=groups):
-            path.write_text(
-                "".join(f"{lines[i].label} {lines[i].text}\n" for i in train_rows),
-                encoding="utf-8",
-            )
-            model = train(path)
-            matrix[answer_rows] = probability_matrix(
-                model, [lines[i].text for i in answer_rows], labels
-            )
+    for train_rows, answer_rows in splitter.split(np.zeros(len(lines)), groups=groups):
+        model = train([lines[i] for i in train_rows])
+        matrix[answer_rows] = probability_matrix(
+            model, [lines[i].text for i in answer_rows], labels
+        )
     return CrossFitted(matrix, list(lines), n_folds, len(set(groups)))
+
+
+def write_lines(path: Path, lines: Sequence[Labelled]) -> Path:
+    """``lines`` as a fastText training file (``__label__N text`` per line)."""
+    path.write_text("".join(f"{line.label} {line.text}\n" for line in lines), encoding="utf-8")
+    return path

@@ -207,20 +207,21 @@ def promise_spread(
     }
 
 
-def fit_urgency_map(above: Sequence[float], truth_above: Sequence[bool]) -> UrgencyMap:
-    """Platt scaling: logistic regression of "the truth is above the default" on logit(p)."""
+def fit_urgency_map(log_p: FloatArray, truth_above: Sequence[bool]) -> UrgencyMap:
+    """Logistic regression of "the truth is above the default" on every label's log p
+    (scikit-learn, L2 with C=1: six weights on thousands of rows)."""
     from sklearn.linear_model import LogisticRegression
 
     y = np.asarray(truth_above, dtype=np.int64)
-    if y.min() == y.max():  # one class only: nothing to scale against
-        return UrgencyMap(slope=1.0, intercept=0.0)
-    p = np.clip(np.asarray(above, dtype=np.float64), PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR)
-    x = np.log(p / (1 - p)).reshape(-1, 1)
-    regression = LogisticRegression(C=1e6, max_iter=1000)
-    regression.fit(x, y)
-    slope = float(np.clip(regression.coef_[0][0], 0.01, 100.0))
-    intercept = float(np.clip(regression.intercept_[0], -100.0, 100.0))
-    return UrgencyMap(slope=round(slope, 6), intercept=round(intercept, 6))
+    if y.min() == y.max():  # one class only: a constant at its rate (never 0 or 1)
+        rate = min(max(float(y.mean()), 0.001), 0.999)
+        return UrgencyMap((0.0,) * log_p.shape[1], round(math.log(rate / (1 - rate)), 6))
+    regression = LogisticRegression(C=1.0, max_iter=1000)
+    regression.fit(log_p, y)
+    return UrgencyMap(
+        tuple(round(float(w), 6) for w in regression.coef_[0]),
+        round(float(regression.intercept_[0]), 6),
+    )
 
 
 def fit_top_label_map(
@@ -359,12 +360,13 @@ def fit(
         for row in calibrated
     ]
     truth_above = [label_rank(labels[t]) > default_rank for t in truth.tolist()]
-    urgency_map = fit_urgency_map(above, truth_above)
-    urgency = [urgency_map(p) for p in above]
+    urgency_map = fit_urgency_map(log_p, truth_above)
+    urgency = [urgency_map(row) for row in log_p.tolist()]
     report["urgency"] = {
         "share_above_default": round(statistics.fmean(truth_above), 4),
-        "ece_before": round(_binary_ece(above, truth_above), 4),
-        "ece_after": round(_binary_ece(urgency, truth_above), 4),
+        # the temperature-scaled probability above the default, then the urgency map
+        "ece_before": round(expected_calibration_error(above, truth_above), 4),
+        "ece_after": round(expected_calibration_error(urgency, truth_above), 4),
     }
     fitted = replace(
         mapped,
@@ -372,11 +374,6 @@ def fit(
         urgency_map=urgency_map,
     )
     return Fitted(fitted, report)
-
-
-def _binary_ece(probability: Sequence[float], outcome: Sequence[bool]) -> float:
-    """ECE of a probability of one event (10 equal-width bins), as for the top label."""
-    return expected_calibration_error(probability, outcome)
 
 
 class Labelled(Protocol):

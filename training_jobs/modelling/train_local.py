@@ -59,7 +59,7 @@ from training_jobs.data.manifest import projects_file
 from training_jobs.data.readers import PreparedExample, file_sha256, read_prepared
 from training_jobs.errors import CommandError
 from training_jobs.evaluation.metrics import Metrics, compute_metrics, majority_baseline
-from training_jobs.modelling import crossfit
+from training_jobs.modelling import crossfit, sampling
 from training_jobs.modelling import postprocessing as fitting
 from training_jobs.modelling.hyperparameters import (
     BlazingTextHyperparameters,
@@ -341,8 +341,12 @@ def train(
     calibration_fraction: float = 0.15,
     target_precision: float = fitting.DEFAULT_TARGET_PRECISION,
     scheme_option: str | None = None,
+    default_share: float = sampling.DEFAULT_SHARE,
 ) -> dict[str, Any]:
     """Train, write the outputs, and return the report written to training.json.
+
+    ``default_share``: the share of the default priority's lines the model trains on
+    (``training_jobs.modelling.sampling``); post-processing is fitted on every line.
 
     ``scheme_option`` is --scheme: the labels' priority scheme (default: the
     scheme.json prepare wrote beside ``train_path``, else apache)."""
@@ -364,12 +368,14 @@ def train(
         )
     output_dir.mkdir(parents=True, exist_ok=True)
     scheme = with_default_priority(scheme, train_counts)
+    default = scheme.default_level
+    default_label = default.label if default is not None else None
     file_counts = train_counts
-    fit_path = train_path
+    examples = list(read_prepared(train_path, scheme))
+    trained_on: list[PreparedExample] = examples
     calibration: list[PreparedExample] = []
     lines: list[crossfit.Line] = []
     if calibration_fraction > 0:
-        examples = list(read_prepared(train_path, scheme))
         projects = read_projects(train_path, len(examples))
         if projects is not None:
             lines = [
@@ -384,17 +390,22 @@ def train(
                 f"{calibration_fraction:.0%} of them, so its promises are measured on the "
                 "projects the model trains on, not on an unseen one"
             )
-            kept, calibration = fitting.hold_out_for_calibration(
+            trained_on, calibration = fitting.hold_out_for_calibration(
                 examples, calibration_fraction, seed
             )
-            fit_path = output_dir / "train-without-calibration.txt"
-            fit_path.write_text("".join(f"{e.label} {e.text}\n" for e in kept), encoding="utf-8")
-            train_counts = Counter(example.label for example in kept)
+    trained_on = sampling.thin_default(trained_on, default_label, default_share, seed)
+    train_counts = Counter(example.label for example in trained_on)
+    thinned_share = ""
+    if default is not None and len(trained_on) < len(examples) - len(calibration):
+        thinned_share = f", {default_share:.0%} of the {default.value} ones"
     say(
-        f"training on {sum(train_counts.values())} lines of {train_path}"
+        f"training on {len(trained_on)} lines of {train_path}{thinned_share}"
         + (f" ({len(calibration)} held out to calibrate)" if calibration else "")
         + (f", validating on {len(validation)} of {validation_path}" if validation_path else "")
     )
+    fit_path = train_path
+    if len(trained_on) != len(examples):
+        fit_path = crossfit.write_lines(output_dir / "train-fitted.txt", trained_on)
     started = time.perf_counter()
     try:
         best, log = train_candidates(
@@ -415,22 +426,32 @@ def train(
     calibration_report: dict[str, Any] | None = None
     if calibration or lines:
         labels = [str(label) for label in best.model.get_labels()]
-        default = scheme.default_level
-        default_label = default.label if default is not None and default.label in labels else None
+        fitted_default = default_label if default_label in labels else None
         if lines:
             say(f"cross-fitting the post-processing ({crossfit.DEFAULT_FOLDS} folds by project)")
-            crossfitted = crossfit.cross_fit(
-                lines,
-                labels,
-                lambda path: train_file(path, hp, best.epochs, seed=seed, threads=threads),
-            )
+            thinned = output_dir / "train-fold.txt"
+
+            def train_fold(fold: Sequence[crossfit.Line]) -> Any:
+                kept = sampling.thin_default(fold, default_label, default_share, seed)
+                try:
+                    return train_file(
+                        crossfit.write_lines(thinned, kept),
+                        hp,
+                        best.epochs,
+                        seed=seed,
+                        threads=threads,
+                    )
+                finally:
+                    thinned.unlink(missing_ok=True)
+
+            crossfitted = crossfit.cross_fit(lines, labels, train_fold)
             fitted = fitting.fit(
                 crossfitted.probabilities,
                 [line.label for line in lines],
                 labels,
                 train_counts,
                 target_precision=target_precision,
-                default_label=default_label,
+                default_label=fitted_default,
                 groups=[line.project for line in lines],
             )
             how = crossfitted.describe()
@@ -441,7 +462,7 @@ def train(
                 labels,
                 train_counts,
                 target_precision=target_precision,
-                default_label=default_label,
+                default_label=fitted_default,
             )
             how = {
                 "method": "held-out",
@@ -488,9 +509,11 @@ def train(
     quantised_path = output_dir / "model.ftz"
     if quantize:
         started = time.perf_counter()
+        # retrain on what the model trained on (not the calibration rows, not thinned lines)
+        quantize_path = crossfit.write_lines(output_dir / "train-quantize.txt", trained_on)
         try:
             best.model.quantize(
-                input=str(train_path),
+                input=str(quantize_path),
                 qnorm=True,
                 retrain=True,
                 cutoff=quantize_cutoff,
@@ -499,6 +522,8 @@ def train(
             )
         except (ValueError, RuntimeError) as exc:
             raise CommandError(f"fastText could not quantise the model: {exc}") from exc
+        finally:
+            quantize_path.unlink(missing_ok=True)
         best.model.save_model(str(quantised_path))
         say(
             f"wrote {quantised_path} ({quantised_path.stat().st_size / 1e6:.1f} MB) in "
@@ -527,6 +552,7 @@ def train(
                 "lines": sum(file_counts.values()),
                 "labels": dict(sorted(file_counts.items())),
                 "trained_on": sum(train_counts.values()),
+                "default_share": default_share,
                 "held_out_to_calibrate": len(calibration),
             },
             "validation": (
