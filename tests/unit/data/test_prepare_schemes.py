@@ -163,3 +163,46 @@ def test_an_unknown_scheme_is_a_usage_error(
 
     assert main(["prepare", str(export), "-o", str(tmp_path / "d"), "--scheme", "jira"]) == 2
     assert "built-in scheme (apache, jira-cloud)" in capsys.readouterr().err
+
+
+def test_prepare_records_the_default_priority_and_each_lines_project(tmp_path: Path) -> None:
+    export = write_export(tmp_path / "export.csv", export_rows())
+    out = tmp_path / "data"
+
+    code = main(["prepare", str(export), "-o", str(out), "--scheme", "jira-cloud",
+                 "--default-priority", "low"])  # fmt: skip
+
+    assert code == 0
+    assert json.loads((out / SCHEME_FILE).read_text())["default"] == "Low"
+    projects = (out / "train.txt.projects").read_text().splitlines()
+    assert len(projects) == len((out / "train.txt").read_text().splitlines())
+    assert set(projects) == {"ACME"}
+
+
+def test_a_scheme_without_a_default_takes_the_most_common_priority(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = export_rows()
+    rows += [[*row[:7], "High", *row[8:]] for row in export_rows(seed=2)][:30]
+    export = write_export(tmp_path / "export.csv", rows)
+    out = tmp_path / "data"
+
+    code = main(["prepare", str(export), "-o", str(out),
+                 "--scheme", "Lowest,Low,Medium,High,Highest"])  # fmt: skip
+
+    assert code == 0
+    assert json.loads((out / SCHEME_FILE).read_text())["default"] == "High"
+    assert "declares no default priority: taking the most common one, High" in (
+        capsys.readouterr().err
+    )
+
+
+def test_an_unknown_default_priority_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = write_export(tmp_path / "export.csv", export_rows())
+
+    code = main(["prepare", str(export), "-o", str(tmp_path / "d"), "--default-priority", "P9"])
+
+    assert code == 2
+    assert "'P9' is not one of the apache scheme's priorities" in capsys.readouterr().err

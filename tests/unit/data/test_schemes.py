@@ -168,3 +168,23 @@ def test_a_model_directory_holds_its_scheme(tmp_path: Path) -> None:
     JIRA_CLOUD.write(tmp_path)
 
     assert read_model_scheme(tmp_path).names == JIRA_CLOUD.names
+
+
+def test_the_built_in_schemes_know_the_priority_jira_gives_a_new_issue() -> None:
+    assert APACHE.default == "Major"
+    assert APACHE.default_level is Priority.MAJOR
+    assert JIRA_CLOUD.default == "Medium"
+    assert parse_scheme("Low,Normal*,High").default == "Normal"
+    assert parse_scheme("Low,Normal,High").default is None
+
+
+def test_a_schemes_default_travels_in_its_file_and_must_be_one_of_its_names() -> None:
+    scheme = scheme_from_dict({"name": "acme", "priorities": ["Low", "High"], "default": "low"})
+
+    assert scheme.default == "Low"
+    assert scheme_from_dict(scheme.as_dict()) == scheme
+    assert scheme_from_dict({"scheme": "jira-cloud", "default": "High"}).default == "High"
+    with pytest.raises(SchemeError, match="'Urgent' is not one of"):
+        scheme_from_dict({"priorities": ["Low", "High"], "default": "Urgent"})
+    with pytest.raises(SchemeError, match="at most one"):
+        parse_scheme("Low*,High*")

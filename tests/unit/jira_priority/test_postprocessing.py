@@ -322,3 +322,84 @@ def test_the_classifier_answers_the_confidence_at_the_top_and_the_odds_in_the_ra
     assert prediction.confident is False
     assert [r.calibrated_probability for r in prediction.ranking] == [0.5, 0.3]
     assert prediction.probability == 0.5
+
+
+def triage_postprocessing(keep: float | None, set_: float | None) -> PostProcessing:
+    """Thresholds of their own for keep (Major) and set answers; an urgency map that reads
+    only log p(Critical), with weight 1: urgency = sigmoid(log p) = p / (1 + p)."""
+    from jira_priority.postprocessing import Promises, UrgencyMap
+
+    def promise(threshold: float | None) -> Confidence:
+        return Confidence(threshold=threshold, target_precision=0.7, coverage=0.1, precision=0.8)
+
+    return PostProcessing(
+        LABELS,
+        LOG_PRIOR,
+        0.0,
+        1.0,
+        default_label=MAJOR,
+        promises=Promises(keep=promise(keep), set=promise(set_)),
+        urgency_map=UrgencyMap(weights=(0.0, 0.0, 1.0), intercept=0.0),
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "keep", "set_", "action"),
+    [
+        ([(MAJOR, 0.8), (CRITICAL, 0.1), (MINOR, 0.1)], 0.7, 0.7, "keep"),
+        ([(MAJOR, 0.8), (CRITICAL, 0.1), (MINOR, 0.1)], 0.9, 0.1, "triage"),
+        ([(CRITICAL, 0.8), (MAJOR, 0.1), (MINOR, 0.1)], 0.1, 0.7, "set"),
+        ([(CRITICAL, 0.8), (MAJOR, 0.1), (MINOR, 0.1)], 0.1, None, "triage"),
+    ],
+)
+def test_each_action_has_its_own_threshold(
+    answer: list[tuple[str, float]], keep: float | None, set_: float | None, action: str
+) -> None:
+    result = triage_postprocessing(keep, set_).apply(answer, k=1)
+
+    assert result.action == action
+    assert result.confident is (action != "triage")
+
+
+def test_urgency_is_the_urgency_map_of_the_models_probabilities() -> None:
+    result = triage_postprocessing(0.7, 0.7).apply([(MAJOR, 0.5), (CRITICAL, 0.3), (MINOR, 0.2)], 1)
+
+    # sigmoid(log 0.3) = 0.3 / 1.3
+    assert result.urgency == pytest.approx(0.3 / 1.3)
+
+
+def test_a_format_2_file_answers_the_action_with_the_schemes_default() -> None:
+    pp = make(threshold=0.4)  # format 2: one threshold, no default of its own
+
+    with_default = pp.apply([(CRITICAL, 0.6), (MAJOR, 0.3), (MINOR, 0.1)], 1, MAJOR)
+    without = pp.apply([(CRITICAL, 0.6), (MAJOR, 0.3), (MINOR, 0.1)], 1)
+
+    assert (with_default.action, with_default.urgency) == ("set", pytest.approx(0.6))
+    assert (without.action, without.urgency) == (None, None)
+    assert with_default.confident is without.confident is True
+
+
+def test_the_classifier_answers_action_and_urgency_for_every_ticket_of_a_batch() -> None:
+    class Predictor:
+        backend, model_id = "test", "m"
+
+        def is_ready(self) -> bool:
+            return True
+
+        def postprocessing(self) -> PostProcessing:
+            return triage_postprocessing(0.7, 0.99)
+
+        def predict(self, texts: list[str], k: int) -> list[list[tuple[str, float]]]:
+            return [
+                [(MAJOR, 0.8), (CRITICAL, 0.1), (MINOR, 0.1)],
+                [(CRITICAL, 0.8), (MAJOR, 0.1), (MINOR, 0.1)],
+            ]
+
+    keep, triage = PriorityClassifier(Predictor(), 5).classify(
+        [Ticket(title="a"), Ticket(title="b")], k=1, batch=True
+    )
+
+    assert (keep.priority, keep.action, keep.confident) == ("Major", "keep", True)
+    assert (triage.priority, triage.action, triage.confident) == ("Critical", "triage", False)
+    assert triage.urgency == pytest.approx(0.8 / 1.8, abs=1e-6)
+    assert keep.model_dump()["urgency"] == pytest.approx(0.1 / 1.1, abs=1e-6)
