@@ -125,6 +125,7 @@ def command(
     from jira_priority.labels import DEFAULT_SCHEME, parse_scheme
     from training_jobs.evaluation import scorers
     from training_jobs.evaluation.labelled import read_labelled
+    from training_jobs.evaluation.metrics import urgency_table_lines, urgency_thresholds
     from training_jobs.evaluation.predicting import RetryPolicy, predict_all, progress_bar
     from training_jobs.evaluation.report import evaluate_rankings, per_project, write_outputs
 
@@ -170,6 +171,14 @@ def command(
     except scorers.PredictionError as error:
         raise CommandError(f"prediction failed: {error}") from error
     evaluation = evaluate_rankings(data.tickets, rankings, ranker.scheme)
+    urgency = None
+    default = ranker.scheme.default_level
+    urgencies = ranker.urgencies
+    if default is not None and len(urgencies) == len(rankings) and None not in urgencies:
+        urgency = urgency_thresholds(
+            [u or 0.0 for u in urgencies],
+            [t.priority.rank > default.rank for t in data.tickets],
+        )
     projects = per_project(data.tickets, rankings, ranker.scheme) if by_project else None
     report = write_outputs(
         output_dir,
@@ -179,6 +188,7 @@ def command(
         source=data.source,
         predictor=ranker.description,
         k=k,
+        urgency=urgency,
     )
     comparison = report["comparison"]
     print(
@@ -188,4 +198,8 @@ def command(
         f"(majority {comparison['macro_f1']['baseline']:.3f}); "
         f"report in {output_dir}/summary.md"
     )
+    if urgency:
+        print(f"urgency (a priority above {default.value if default else 'the default'}):")
+        for line in urgency_table_lines(urgency):
+            print(f"  {line}")
     return 0

@@ -251,3 +251,49 @@ def majority_baseline(y_true: Sequence[Level], scheme: PriorityScheme = DEFAULT_
     """The figures of always answering the majority class (top-2: plus the runner-up)."""
     first, second = majority_ranking(y_true, scheme)
     return compute_metrics(y_true, [(first, second)] * len(y_true), scheme)
+
+
+#: Urgency cut-offs a site chooses its "likely urgent" label from.
+URGENCY_THRESHOLDS: tuple[float, ...] = (0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6)
+
+
+def urgency_thresholds(
+    urgency: Sequence[float],
+    urgent: Sequence[bool],
+    thresholds: Sequence[float] = URGENCY_THRESHOLDS,
+) -> list[dict[str, Any]]:
+    """For each threshold: the share of tickets whose urgency reaches it (what a rule would
+    label), how many of those are above the default (precision) and how many of the urgent
+    tickets it finds (recall). Precision None when none is flagged, recall None when no
+    ticket is urgent."""
+    if len(urgency) != len(urgent):
+        raise ValueError("one urgency per ticket")
+    total_urgent = sum(urgent)
+    rows = []
+    for threshold in thresholds:
+        flagged = [u for value, u in zip(urgency, urgent, strict=True) if value >= threshold]
+        rows.append(
+            {
+                "threshold": threshold,
+                "flagged": len(flagged),
+                "share_flagged": len(flagged) / len(urgency) if urgency else 0.0,
+                "precision": sum(flagged) / len(flagged) if flagged else None,
+                "recall": sum(flagged) / total_urgent if total_urgent else None,
+            }
+        )
+    return rows
+
+
+def urgency_table_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """The urgency threshold table as Markdown lines (train-local and evaluate print it)."""
+
+    def cell(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.1%}"
+
+    lines = ["| urgency >= | flagged | precision | recall |", "|---:|---:|---:|---:|"]
+    lines += [
+        f"| {r['threshold']:.2f} | {cell(r['share_flagged'])} | {cell(r['precision'])} "
+        f"| {cell(r['recall'])} |"
+        for r in rows
+    ]
+    return lines

@@ -29,6 +29,7 @@ from training_jobs.evaluation.metrics import (
     conventions,
     majority_baseline,
     majority_ranking,
+    urgency_table_lines,
 )
 from training_jobs.evaluation.plots import FIGURE_PIXELS, write_plots
 from training_jobs.evaluation.scorers import (
@@ -102,6 +103,7 @@ def build_report(
     predictor: dict[str, str],
     k: int,
     plots: dict[str, str],
+    urgency: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     return {
         "title": title,
@@ -116,6 +118,7 @@ def build_report(
             else None
         ),
         "plots": plots,
+        "urgency_thresholds": urgency,
         "conventions": conventions(evaluation.scheme),
     }
 
@@ -229,6 +232,9 @@ def render_summary(report: dict[str, Any]) -> str:
                 + " | ".join(cells)
                 + " |"
             )
+    if report.get("urgency_thresholds"):
+        lines += ["", "## Urgency (a priority above the default)", ""]
+        lines += urgency_table_lines(report["urgency_thresholds"])
     if report.get("plots"):
         width, height = FIGURE_PIXELS
         lines += ["", f"## Plots ({width}x{height} PNG)", ""]
@@ -248,13 +254,24 @@ def write_outputs(
     source: dict[str, Any],
     predictor: dict[str, str],
     k: int,
+    urgency: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """report.json, summary.md and the PNGs into ``output_dir``; returns the report."""
+    """report.json, summary.md and the PNGs into ``output_dir``; returns the report.
+
+    ``urgency``: the urgency threshold table (``metrics.urgency_thresholds``), when every
+    answer carried an urgency."""
     output_dir.mkdir(parents=True, exist_ok=True)
     plot_paths = write_plots(evaluation.metrics, output_dir, title)
     plots = {kind: path.name for kind, path in plot_paths.items()}
     report = build_report(
-        evaluation, projects, title=title, source=source, predictor=predictor, k=k, plots=plots
+        evaluation,
+        projects,
+        title=title,
+        source=source,
+        predictor=predictor,
+        k=k,
+        plots=plots,
+        urgency=urgency,
     )
     (output_dir / "report.json").write_text(
         json.dumps(report, indent=2, allow_nan=False) + "\n", encoding="utf-8"

@@ -65,6 +65,8 @@ class TicketRanker(Protocol):
     max_batch: int | None
     #: The priority scheme its answers are in.
     scheme: PriorityScheme
+    #: Each ranked ticket's urgency, in order (None where the answer has none).
+    urgencies: list[float | None]
 
     def rank(self, tickets: Sequence[TicketText], k: int) -> list[Ranking]: ...
 
@@ -78,6 +80,8 @@ class PredictorRanker:
     """Any ``jira_priority`` predictor, fed and post-processed like the Lambda does it."""
 
     max_batch: int | None = None
+    #: The answers' urgency, in the order ranked (None where the model has no post-processing).
+    urgencies: list[float | None]
 
     def __init__(
         self, predictor: Predictor, kind: str, scheme: PriorityScheme | None = None
@@ -86,6 +90,7 @@ class PredictorRanker:
         self._predictor = predictor
         self.description = {"kind": kind, "backend": predictor.backend}
         self.scheme = scheme if scheme is not None else scheme_of(predictor)
+        self.urgencies = []
 
     def rank(self, tickets: Sequence[TicketText], k: int) -> list[Ranking]:
         texts = [normalise_ticket(title, description) for title, description in tickets]
@@ -100,16 +105,20 @@ class PredictorRanker:
         if len(answers) != len(texts):
             raise PredictionError(f"the predictor answered {len(answers)} for {len(texts)} tickets")
         self.description["model"] = self._predictor.model_id
+        default = self.scheme.default_level
         try:
-            return [
-                [
-                    self.scheme.from_label(item.label)
-                    for item in post_process(answer, k, postprocessing).ranking
-                ]
+            processed = [
+                post_process(answer, k, postprocessing, default.label if default else None)
                 for answer in answers
+            ]
+            rankings = [
+                [self.scheme.from_label(item.label) for item in answer.ranking]
+                for answer in processed
             ]
         except (UnknownLabelError, PostProcessingError) as exc:
             raise PredictionError(str(exc)) from exc
+        self.urgencies.extend(answer.urgency for answer in processed)
+        return rankings
 
 
 def _with_cause(message: str, exc: BaseException) -> str:
@@ -219,6 +228,7 @@ class HttpApiRanker:
         self.opener = opener
         self.scheme = scheme
         self.description = {"kind": "http-api", "url": self.url}
+        self.urgencies: list[float | None] = []
 
     def rank(self, tickets: Sequence[TicketText], k: int) -> list[Ranking]:
         if len(tickets) > HTTP_MAX_BATCH:
@@ -238,7 +248,9 @@ class HttpApiRanker:
         models = {str(p.get("model")) for p in predictions if isinstance(p, dict) and "model" in p}
         if models:
             self.description["model"] = ", ".join(sorted(models))
-        return [_api_ranking(prediction, self.scheme) for prediction in predictions]
+        rankings = [_api_ranking(prediction, self.scheme) for prediction in predictions]
+        self.urgencies.extend(_api_urgency(prediction) for prediction in predictions)
+        return rankings
 
     def _post(self, data: bytes) -> Any:
         request = urllib.request.Request(  # noqa: S310 (scheme checked in __init__)
@@ -287,6 +299,14 @@ def _error_detail(exc: urllib.error.HTTPError) -> str:
         return f" ({error['code']}: {error['message']})"
     except (ValueError, KeyError, TypeError, OSError):
         return ""
+
+
+def _api_urgency(prediction: Any) -> float | None:
+    """The answer's urgency, if it is a probability (older APIs and models answer none)."""
+    value = prediction.get("urgency") if isinstance(prediction, dict) else None
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1:
+        return float(value)
+    return None
 
 
 def _api_ranking(prediction: Any, scheme: PriorityScheme) -> Ranking:

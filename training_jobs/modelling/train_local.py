@@ -58,7 +58,13 @@ from training_jobs.console import say
 from training_jobs.data.manifest import projects_file
 from training_jobs.data.readers import PreparedExample, file_sha256, read_prepared
 from training_jobs.errors import CommandError
-from training_jobs.evaluation.metrics import Metrics, compute_metrics, majority_baseline
+from training_jobs.evaluation.metrics import (
+    Metrics,
+    compute_metrics,
+    majority_baseline,
+    urgency_table_lines,
+    urgency_thresholds,
+)
 from training_jobs.modelling import crossfit, sampling
 from training_jobs.modelling import postprocessing as fitting
 from training_jobs.modelling.hyperparameters import (
@@ -505,6 +511,15 @@ def train(
             [example.level(scheme) for example in validation], scheme
         ).as_dict()
         evaluation["thresholds"] = threshold_figures(best.model, validation, scheme, postprocessing)
+        if postprocessing is not None and postprocessing.default_label is not None:
+            answers = fitting.post_processed_answers(
+                best.model, [e.text for e in validation], postprocessing
+            )
+            rank = scheme.from_label(postprocessing.default_label).rank
+            evaluation["urgency_thresholds"] = urgency_thresholds(
+                [a.urgency or 0.0 for a in answers],
+                [e.level(scheme).rank > rank for e in validation],
+            )
 
     quantised_path = output_dir / "model.ftz"
     if quantize:
@@ -641,4 +656,8 @@ def print_summary(report: dict[str, Any], output_dir: Path) -> None:
                     f"  top {probability} >= {row['threshold']}: {row['coverage']:.1%} of "
                     f"tickets, right {row['precision']:.1%} of the time"
                 )
+    if evaluation.get("urgency_thresholds"):
+        print("  urgency on the validation lines (a label such as likely-urgent at a threshold):")
+        for line in urgency_table_lines(evaluation["urgency_thresholds"]):
+            print(f"    {line}")
     print(f"  report: {output_dir / REPORT_FILE}")

@@ -656,3 +656,51 @@ def test_evaluate_endpoint_takes_region_from_option_or_environment(
 def test_api_url_may_be_the_base_or_the_stack_output(url: str) -> None:
     ranker = HttpApiRanker(url, "key")
     assert ranker.url == "https://abc123.execute-api.eu-west-1.amazonaws.com/prod"
+
+
+def test_urgency_thresholds_give_share_flagged_precision_and_recall():
+    from training_jobs.evaluation.metrics import urgency_thresholds
+
+    rows = urgency_thresholds([0.9, 0.6, 0.3, 0.1], [True, False, True, False], (0.5, 0.95))
+
+    assert rows[0] == {"threshold": 0.5, "flagged": 2, "share_flagged": 0.5,
+                       "precision": 0.5, "recall": 0.5}  # fmt: skip
+    assert rows[1]["precision"] is None
+    assert rows[1]["recall"] == 0.0
+
+
+def test_evaluate_prints_the_urgency_table_of_a_post_processed_model(tmp_path, tiny_model, capsys):
+    import shutil
+
+    from training_jobs.modelling import postprocessing as fitting
+
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    shutil.copy(tiny_model, model_dir / "model.bin")
+    model = pytest.importorskip("fasttext").load_model(str(tiny_model))
+    rows = ticket_rows() * 3
+    labels = [str(label) for label in model.get_labels()]
+    texts = [normalise_ticket(r["title"], r["description"]) for r in rows]
+    fitted = fitting.fit(
+        fitting.probability_matrix(model, texts, labels),
+        [Priority(r["priority"]).label for r in rows],
+        labels,
+        dict.fromkeys(labels, 10),
+        default_label=MAJ.label,
+    )
+    (model_dir / "postprocessing.json").write_text(fitted.postprocessing.to_json())
+    source = write_csv(tmp_path / "bugs.csv", ticket_rows())
+
+    code = main(["evaluate", str(source), "--model", str(model_dir / "model.bin"),
+                 "--output-dir", str(tmp_path / "o"), "--no-progress"])  # fmt: skip
+
+    assert code == 0
+    report = json.loads((tmp_path / "o" / "report.json").read_text(encoding="utf-8"))
+    urgent = sum(Priority(r["priority"]).rank > MAJ.rank for r in ticket_rows())
+    first = report["urgency_thresholds"][0]
+    assert first["threshold"] == 0.1
+    assert first["recall"] * urgent == pytest.approx(round(first["recall"] * urgent))
+    assert (
+        "## Urgency (a priority above the default)" in (tmp_path / "o" / "summary.md").read_text()
+    )
+    assert "| urgency >= | flagged | precision | recall |" in capsys.readouterr().out
