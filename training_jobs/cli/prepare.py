@@ -122,6 +122,7 @@ def command(
     detected) into BlazingText train/validation files, one `__label__N tokens` line per ticket,
     normalised as the Lambda normalises a request, and a manifest.json that accounts for every
     row read."""
+    from collections import Counter
     from dataclasses import replace
 
     from jira_priority.labels import parse_scheme
@@ -132,10 +133,8 @@ def command(
         fold_names,
         print_summary,
         scheme_misfit,
+        with_default_priority,
         write_outputs,
-    )
-    from training_jobs.data.prepare import (
-        default_priority as inferred_default,
     )
     from training_jobs.errors import CommandError
 
@@ -164,7 +163,9 @@ def command(
             f"no ticket left to train on ({result.rows_read} rows read, "
             f"{result.rows_rejected} rejected, {sum(result.filtered.values())} filtered out)"
         )
-    with_default, inferred = inferred_default(result, options.scheme)
+    with_default, inferred = with_default_priority(
+        options.scheme, Counter(example.label for example in result.train)
+    )
     if inferred:
         say(
             f"the {with_default.name} scheme declares no default priority: taking the most "

@@ -246,15 +246,17 @@ def _write_projects(path: Path, examples: Sequence[Example]) -> None:
     partial.replace(path)
 
 
-def default_priority(result: PrepareResult, scheme: PriorityScheme) -> tuple[PriorityScheme, bool]:
-    """The scheme with its default priority, and whether it was inferred from the data.
+def with_default_priority(
+    scheme: PriorityScheme, label_counts: Counter[str]
+) -> tuple[PriorityScheme, bool]:
+    """The scheme with its default priority, and whether it was inferred from the counts.
 
-    A scheme that declares none takes the training file's most common priority: Jira gives
-    every new issue its default, so most tickets keep it.
+    A scheme that declares none takes the most common label's priority: Jira gives every
+    new issue its default, so most tickets keep it.
     """
-    if scheme.default is not None or not result.train:
+    if scheme.default is not None or not label_counts:
         return scheme, False
-    label = Counter(example.label for example in result.train).most_common(1)[0][0]
+    label = label_counts.most_common(1)[0][0]
     return scheme.with_default(scheme.from_label(label).value), True
 
 

@@ -56,6 +56,7 @@ from jira_priority.postprocessing import FILE_NAME as POSTPROCESSING_FILE
 from jira_priority.postprocessing import PostProcessing
 from training_jobs.console import say
 from training_jobs.data.manifest import projects_file
+from training_jobs.data.prepare import with_default_priority as inferred_default
 from training_jobs.data.readers import PreparedExample, file_sha256, read_prepared
 from training_jobs.errors import CommandError
 from training_jobs.evaluation.metrics import (
@@ -253,12 +254,13 @@ def read_projects(train_path: Path, lines: int) -> list[str] | None:
 
 def with_default_priority(scheme: PriorityScheme, counts: Counter[str]) -> PriorityScheme:
     """The scheme, with the most common training priority as default if it declares none."""
-    if scheme.default is not None or not counts:
-        return scheme
-    label = counts.most_common(1)[0][0]
-    name = scheme.from_label(label).value
-    say(f"the {scheme.name} scheme declares no default priority: taking the most common, {name}")
-    return scheme.with_default(name)
+    scheme, inferred = inferred_default(scheme, counts)
+    if inferred:
+        say(
+            f"the {scheme.name} scheme declares no default priority: taking the most common, "
+            f"{scheme.default}"
+        )
+    return scheme
 
 
 def train_candidates(
