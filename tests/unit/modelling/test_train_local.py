@@ -213,7 +213,8 @@ def test_without_validation_it_trains_and_reports_no_metrics(
 def test_postprocessing_is_fitted_on_held_out_training_lines(
     tmp_path: Path, data: tuple[Path, Path]
 ) -> None:
-    assert train(tmp_path, data, "--epochs", "15", "--calibration-fraction", "0.2") == 0
+    assert train(tmp_path, data, "--epochs", "15", "--calibration-fraction", "0.2",
+                 "--default-share", "1") == 0  # fmt: skip
 
     result = report(tmp_path)
     assert result["data"]["train"]["held_out_to_calibrate"] == 40
