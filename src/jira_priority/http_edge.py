@@ -15,6 +15,7 @@ import json
 import sys
 from typing import Any
 
+from jira_priority import safe_json
 from jira_priority.errors import (
     InvalidRequestError,
     PayloadTooLargeError,
@@ -159,32 +160,17 @@ def _check_nesting(text: str) -> None:
     turn into a 400; it is caught here, before validation parses the body again.
     """
     try:
-        depth = _depth(json.loads(text))
-    except RecursionError:
-        depth = MAX_JSON_DEPTH + 1
+        safe_json.loads(text, max_depth=MAX_JSON_DEPTH)
+    except safe_json.JSONDepthError as exc:
+        raise InvalidRequestError(
+            f"the body is nested more than {MAX_JSON_DEPTH} levels deep"
+        ) from exc
     except json.JSONDecodeError:
         return  # not JSON: validation reports it, with the same 400 as always
     except ValueError as exc:
         raise InvalidRequestError(
             f"a number in the body has more than {sys.get_int_max_str_digits()} digits"
         ) from exc
-    if depth > MAX_JSON_DEPTH:
-        raise InvalidRequestError(f"the body is nested more than {MAX_JSON_DEPTH} levels deep")
-
-
-def _depth(document: object) -> int:
-    """Nesting depth of a parsed JSON value, walked without recursion; stops past the limit."""
-    deepest = 0
-    pending: list[tuple[object, int]] = [(document, 1)]
-    while pending and deepest <= MAX_JSON_DEPTH:
-        value, level = pending.pop()
-        if isinstance(value, dict):
-            deepest = max(deepest, level)
-            pending.extend((child, level + 1) for child in value.values())
-        elif isinstance(value, list):
-            deepest = max(deepest, level)
-            pending.extend((child, level + 1) for child in value)
-    return deepest
 
 
 def _body_bytes(body: str, is_base64: bool) -> bytes:
