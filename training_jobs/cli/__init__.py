@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from training_jobs.console import MESSAGE_LIMIT, printable
 from training_jobs.errors import CommandError
 
 #: Subcommand name -> (the module whose ``command`` it is, the line ``--help`` lists it with),
@@ -138,7 +139,8 @@ class LazyGroup(click.Group):
             if handled is None:
                 raise
             message, status = handled
-            click.echo(f"{ctx.invoked_subcommand}: {message}", err=True)
+            # One line, whatever outside text the message quotes.
+            click.echo(f"{ctx.invoked_subcommand}: {printable(message, MESSAGE_LIMIT)}", err=True)
             ctx.exit(status)
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from jira_priority.labels import DEFAULT_SCHEME, PriorityScheme
 from jira_priority.text import MAX_TOKENS, normalise_ticket
+from training_jobs.console import printable
 from training_jobs.data.manifest import HOLDOUT_FILE, MANIFEST_FILE, projects_file
 from training_jobs.data.readers import DatasetError, ReadStats, TicketRow, file_sha256, read_tickets
 
@@ -128,7 +129,7 @@ def scheme_misfit(result: PrepareResult, scheme: PriorityScheme) -> str | None:
     with_priority, outside = sum(seen.values()), sum(unknown.values())
     if not with_priority or outside * 2 <= with_priority:
         return None
-    values = ", ".join(f"{value} ({n})" for value, n in seen.most_common(20))
+    values = ", ".join(f"{printable(value, 40)} ({n})" for value, n in seen.most_common(20))
     return (
         f"{outside} of {with_priority} rows have a priority outside the {scheme.name} scheme "
         f"({', '.join(scheme.names)}); the values seen: {values}. Choose the site's scheme "
@@ -327,7 +328,9 @@ def print_summary(result: PrepareResult, output_dir: Path, manifest: dict[str, A
             examples = ", ".join(str(r) for r in stats.rejected_rows.get(reason, []))
             print(f"  rejected {n} x {reason} in {stats.source} (rows {examples}, ...)")
         if stats.unknown_priorities:
-            values = ", ".join(f"{v} ({n})" for v, n in stats.unknown_priorities.most_common(10))
+            values = ", ".join(
+                f"{printable(v, 40)} ({n})" for v, n in stats.unknown_priorities.most_common(10)
+            )
             scheme = manifest["settings"]["scheme"]["name"]
             print(f"  priorities outside the {scheme} scheme: {values}")
     for name, info in manifest["files"].items():
