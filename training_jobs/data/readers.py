@@ -34,7 +34,6 @@ import codecs
 import csv
 import gzip
 import hashlib
-import json
 import sys
 import zlib
 from collections import Counter
@@ -45,6 +44,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
+from jira_priority import safe_json
 from jira_priority.adf import adf_text
 from jira_priority.labels import (
     DEFAULT_SCHEME,
@@ -434,7 +434,7 @@ def _read_json_lines(
             stats.reject(RejectReason.UNDECODABLE, row)
             continue
         try:
-            record = json.loads(line)
+            record = safe_json.loads(line)  # 100,000 `[` are a malformed row, not a traceback
         except ValueError:
             stats.reject(RejectReason.MALFORMED, row)
             continue
