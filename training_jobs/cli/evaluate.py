@@ -33,6 +33,11 @@ DEFAULT_OUTPUT_DIR = Path("artifacts/evaluation")
     help="API key for --api-url (none for a server that asks for none, like `make serve`)",
 )
 @click.option(
+    "--allow-insecure-http",
+    is_flag=True,
+    help="allow an http:// --api-url that is not this machine with --api-key (the key in clear)",
+)
+@click.option(
     "--region",
     envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
     show_envvar=True,
@@ -100,6 +105,7 @@ def command(
     endpoint: str | None,
     api_url: str | None,
     api_key: str | None,
+    allow_insecure_http: bool,
     region: str | None,
     output_dir: Path,
     by_project: bool,
@@ -142,7 +148,11 @@ def command(
         )
     else:
         ranker = scorers.HttpApiRanker(
-            str(api_url), api_key, timeout=timeout, scheme=chosen or DEFAULT_SCHEME
+            str(api_url),
+            api_key,
+            timeout=timeout,
+            scheme=chosen or DEFAULT_SCHEME,
+            allow_insecure_http=allow_insecure_http,
         )
     try:
         data = read_labelled(

@@ -13,6 +13,7 @@ timed out: worth another attempt, maybe after ``retry_after`` seconds) and
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
 import urllib.error
@@ -25,6 +26,7 @@ from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError
 
+from jira_priority import safe_json
 from jira_priority.errors import (
     ServiceError,
     UpstreamThrottledError,
@@ -36,7 +38,10 @@ from jira_priority.postprocessing import PostProcessingError, post_process
 from jira_priority.predictors.base import Predictor, scheme_of
 from jira_priority.settings import Settings
 from jira_priority.text import normalise_ticket
+from training_jobs.console import printable, say
 from training_jobs.errors import CommandError
+from training_jobs.safe_http import opener as safe_opener
+from training_jobs.safe_http import require_secure_transport
 
 #: The HTTP API's batch limit: the deployed function's MAX_BATCH_SIZE default.
 HTTP_MAX_BATCH: int = Settings.model_fields["max_batch_size"].default
@@ -184,11 +189,19 @@ _RETRY_STATUSES = {
 }
 
 Opener = Callable[[urllib.request.Request, float], Any]
+#: The most of an answer read (25 predictions are a few kB).
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+
+
+@functools.cache
+def _safe_opener() -> urllib.request.OpenerDirector:
+    return safe_opener()
 
 
 def _urlopen(request: urllib.request.Request, timeout: float) -> Any:
+    """urllib's opener, refusing a redirect to another origin (the x-api-key would follow)."""
     # The scheme is checked to be http(s) when the ranker is made.
-    return urllib.request.urlopen(request, timeout=timeout)  # noqa: S310
+    return _safe_opener().open(request, timeout=timeout)
 
 
 def _retry_after(headers: Message | None) -> float | None:
@@ -217,10 +230,15 @@ class HttpApiRanker:
         timeout: float = 30.0,
         opener: Opener = _urlopen,
         scheme: PriorityScheme = DEFAULT_SCHEME,
+        allow_insecure_http: bool = False,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise PredictionError(f"--api-url: not an http(s) URL: {url!r}", exit_code=2)
+            raise PredictionError(
+                f"--api-url: not an http(s) URL: {printable(repr(url), 120)}", exit_code=2
+            )
+        if api_key:  # plain http to another machine would show the key to the network
+            require_secure_transport(url, "--api-url", allow_insecure=allow_insecure_http, warn=say)
         # Either the API's base URL or the stack's PredictApiUrl output (…/predict).
         self.url = url.rstrip("/").removesuffix("/predict")
         self.api_key = api_key
@@ -243,7 +261,7 @@ class HttpApiRanker:
         predictions = answer.get("predictions") if isinstance(answer, dict) else None
         if not isinstance(predictions, list) or len(predictions) != len(tickets):
             raise PredictionError(
-                f"the API answered no list of {len(tickets)} predictions: {str(answer)[:200]}"
+                f"the API answered no list of {len(tickets)} predictions: {printable(answer)}"
             )
         models = {str(p.get("model")) for p in predictions if isinstance(p, dict) and "model" in p}
         if models:
@@ -266,7 +284,7 @@ class HttpApiRanker:
         )
         try:
             with self.opener(request, self.timeout) as response:
-                raw = response.read()
+                raw = response.read(MAX_ANSWER_BYTES + 1)
         except urllib.error.HTTPError as exc:
             detail = _error_detail(exc)
             if exc.code in _RETRY_STATUSES:
@@ -285,18 +303,24 @@ class HttpApiRanker:
             raise RetryableError(f"cannot reach {self.url}: {exc.reason}") from exc
         except (ConnectionError, OSError) as exc:
             raise RetryableError(f"connection to {self.url} failed: {exc}") from exc
+        if len(raw) > MAX_ANSWER_BYTES:
+            raise PredictionError(
+                f"the API answered more than {MAX_ANSWER_BYTES // (1 << 20)} MiB for one batch"
+            )
         try:
-            return json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return safe_json.loads(raw)
+        except safe_json.JSONDepthError as exc:
+            raise PredictionError(f"the API answered {exc}") from exc
+        except ValueError as exc:  # not JSON, not UTF-8, a 5,000-digit number
             raise PredictionError("the API answered something that is not JSON") from exc
 
 
 def _error_detail(exc: urllib.error.HTTPError) -> str:
-    """`` (code: message)`` from the API's error body, if it has one."""
+    """`` (code: message)`` from the API's error body, if it has one (made printable, short)."""
     try:
-        body = json.loads(exc.read())
+        body = safe_json.loads(exc.read(MAX_ANSWER_BYTES))
         error = body["error"]
-        return f" ({error['code']}: {error['message']})"
+        return f" ({printable(error['code'], 60)}: {printable(error['message'])})"
     except (ValueError, KeyError, TypeError, OSError):
         return ""
 
@@ -319,5 +343,5 @@ def _api_ranking(prediction: Any, scheme: PriorityScheme) -> Ranking:
         return [scheme.from_name(str(prediction["priority"]))]
     except (KeyError, TypeError, UnknownLabelError) as exc:
         raise PredictionError(
-            f"unreadable prediction from the API: {str(prediction)[:200]}"
+            f"unreadable prediction from the API: {printable(prediction)}"
         ) from exc

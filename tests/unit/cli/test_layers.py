@@ -17,7 +17,7 @@ LAYERS = (
     ("sagemaker", "local_api"),
     ("evaluation", "modelling"),  # training reports validation metrics; scoring loads models
     ("data",),
-    ("errors", "console"),
+    ("errors", "console", "safe_http"),
 )
 
 
