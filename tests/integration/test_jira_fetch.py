@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from training_jobs.data import jira_fetch
 from training_jobs.data.jira_fetch import (
     FIELDS,
+    MAX_STALLED_PAGES,
     Credentials,
     FetchError,
     FetchRequest,
@@ -24,7 +26,15 @@ from training_jobs.data.jira_fetch import (
     state_path,
 )
 
-from tests.fakes.jira import API_TOKEN, EMAIL, PAT, FakeJira, rest_issue, running_fake_jira
+from tests.fakes.jira import (
+    API_TOKEN,
+    EMAIL,
+    PAT,
+    FakeJira,
+    Misbehaviour,
+    rest_issue,
+    running_fake_jira,
+)
 from tests.support.events import REPO_ROOT
 
 pytestmark = pytest.mark.integration
@@ -297,3 +307,220 @@ def test_a_site_that_is_not_a_url_is_refused_before_any_request(
     with pytest.raises(FetchError, match="--site must be the site's http"):
         fetch_issues(fetch, fast_session())
     assert jira.requests == []
+
+
+# --- a server that does not page: stopped, never endless --------------------------------
+
+
+def test_a_repeated_next_page_token_stops_the_fetch(jira: FakeJira, tmp_path: Path) -> None:
+    jira.misbehaviour = {Misbehaviour.REPEAT_TOKEN}
+
+    with pytest.raises(FetchError, match="answered a nextPageToken it had given before"):
+        fetch_issues(request(jira, tmp_path, CLOUD), fast_session())
+
+    assert len(jira.requests) == 2
+
+
+@pytest.mark.parametrize("credentials", [CLOUD, DATA_CENTER], ids=["cloud", "datacenter"])
+def test_issues_without_keys_stop_the_fetch_at_the_first_page(
+    jira: FakeJira, tmp_path: Path, credentials: Credentials
+) -> None:
+    jira.misbehaviour = {Misbehaviour.NO_KEYS}
+
+    with pytest.raises(FetchError, match="answered an issue without a usable key"):
+        fetch_issues(request(jira, tmp_path, credentials), fast_session())
+
+    assert len(jira.requests) == 1
+
+
+def test_data_center_without_total_pages_until_a_short_page(jira: FakeJira, tmp_path: Path) -> None:
+    jira.misbehaviour = {Misbehaviour.NO_TOTAL}
+
+    result = fetch_issues(request(jira, tmp_path, DATA_CENTER), fast_session())
+
+    assert (result.issues, result.pages) == (250, 3)
+    assert jira.pages_served("datacenter") == ["0", "100", "200"]
+
+
+def test_data_center_without_total_ignoring_start_at_stops_for_no_progress(
+    jira: FakeJira, tmp_path: Path
+) -> None:
+    # GIVEN a server that answers the first full page whatever startAt says, without a total
+    jira.misbehaviour = {Misbehaviour.NO_TOTAL, Misbehaviour.IGNORE_POSITION}
+
+    # WHEN fetch pages through it
+    with pytest.raises(FetchError, match="3 pages in a row without a new issue"):
+        fetch_issues(request(jira, tmp_path, DATA_CENTER), fast_session())
+
+    # THEN it stopped after the first page and three that brought nothing new
+    assert len(jira.requests) == 1 + MAX_STALLED_PAGES
+    assert len(records(tmp_path / "issues.jsonl")) == 100
+
+
+def test_cloud_ignoring_the_token_stops(jira: FakeJira, tmp_path: Path) -> None:
+    jira.misbehaviour = {Misbehaviour.IGNORE_POSITION}
+
+    with pytest.raises(FetchError, match="the server is not paging"):
+        fetch_issues(request(jira, tmp_path, CLOUD), fast_session())
+
+    assert len(jira.requests) <= 1 + MAX_STALLED_PAGES
+
+
+def test_endless_pages_stop_at_twice_what_the_first_answer_announced(
+    jira: FakeJira, tmp_path: Path
+) -> None:
+    # GIVEN a Data Center server announcing 250 issues but inventing new ones forever
+    jira.misbehaviour = {Misbehaviour.ENDLESS}
+    jira.endless_total = 250
+
+    with pytest.raises(FetchError, match=r"still had pages after 16 in this run \(its first"):
+        fetch_issues(request(jira, tmp_path, DATA_CENTER), fast_session())
+
+    # THEN 3 pages were announced: at most 2 x 3 + 10 were fetched
+    assert len(jira.requests) == 16
+
+
+def test_endless_pages_without_a_total_stop_at_max_pages_and_resume(
+    jira: FakeJira, tmp_path: Path
+) -> None:
+    # GIVEN a Cloud site (no total) with fresh issues on every page, for ever
+    jira.misbehaviour = {Misbehaviour.ENDLESS}
+    fetch = request(jira, tmp_path, CLOUD, max_pages=7)
+
+    with pytest.raises(FetchError, match=r"still had pages after 7 in this run \(it announced no"):
+        fetch_issues(fetch, fast_session())
+
+    # THEN what was fetched is kept, and a second run goes on from there (bounded again)
+    assert len(records(fetch.output)) == 700
+    with pytest.raises(FetchError, match="still had pages after 7"):
+        fetch_issues(fetch, fast_session())
+    keys = [r["key"] for r in records(fetch.output)]
+    assert keys == [f"ENDLESS-{n}" for n in range(1, 1401)]
+
+
+# --- Retry-After: obeyed up to a cap, announced; beyond it, a clear failure -----------------
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """time.sleep recorded instead of slept (urllib3's Retry sleeps through it)."""
+    recorded: list[float] = []
+    monkeypatch.setattr(time, "sleep", recorded.append)
+    return recorded
+
+
+@pytest.mark.parametrize(
+    "retry_after",
+    ["86400", "1" + "0" * 30, "Fri, 31 Dec 9999 23:59:59 GMT", "301"],
+    ids=["a-day", "10^30", "year-9999", "just-past-the-cap"],
+)
+def test_a_retry_after_beyond_the_cap_fails_at_once(
+    jira: FakeJira, tmp_path: Path, sleeps: list[float], retry_after: str
+) -> None:
+    jira.script = [(429, {"Retry-After": retry_after})]
+
+    with pytest.raises(FetchError, match=r"asking to wait .* longer than the 300 s fetch waits"):
+        fetch_issues(request(jira, tmp_path, CLOUD), retrying_session())
+
+    assert sleeps == []
+    assert len(jira.requests) == 1
+
+
+def test_a_retry_after_within_the_cap_is_waited_and_announced(
+    jira: FakeJira, tmp_path: Path, sleeps: list[float]
+) -> None:
+    jira.script = [(429, {"Retry-After": "300"}), (503, {"Retry-After": "7"})]
+    messages: list[str] = []
+
+    result = fetch_issues(request(jira, tmp_path, CLOUD), progress=messages.append)
+
+    assert result.issues == 250
+    assert sleeps == [300, 7]
+    assert messages[:2] == [
+        "HTTP 429: waiting 300 s, as the site's Retry-After asks",
+        "HTTP 503: waiting 7 s, as the site's Retry-After asks",
+    ]
+
+
+def test_the_cap_is_an_option(jira: FakeJira, tmp_path: Path, sleeps: list[float]) -> None:
+    jira.script = [(429, {"Retry-After": "5"})]
+
+    with pytest.raises(FetchError, match="longer than the 2 s fetch waits"):
+        fetch_issues(request(jira, tmp_path, CLOUD, max_wait=2))
+    assert sleeps == []
+
+
+@pytest.mark.parametrize("retry_after", ["soon", "9" * 5000, "-5", "Fri, 31 Dec 99999 00:00:00"])
+def test_an_unreadable_retry_after_falls_back_to_the_back_off(
+    jira: FakeJira, tmp_path: Path, sleeps: list[float], retry_after: str
+) -> None:
+    jira.script = [(429, {"Retry-After": retry_after}), (429, {"Retry-After": retry_after})]
+
+    result = fetch_issues(request(jira, tmp_path, CLOUD), retrying_session(backoff=0.5))
+
+    assert result.issues == 250
+    assert sleeps == [1.0]  # urllib3's back-off: none after the first failure, then 2 x 0.5
+
+
+# --- answers from a hostile site: one clear line each -------------------------------------
+
+HOSTILE_TEXT = "\x1b]0;pwned\x07\x1b[2J\r\nfetch: forged line\u202e" + "E" * 10_000
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 100_000, b'{"issues": [' + b"[" * 100_000, b'{"a":' * 200_000],
+    ids=["100k-deep", "deep-inside", "1MB-of-objects"],
+)
+def test_an_answer_nested_100_000_deep_is_one_clear_error(
+    jira: FakeJira, tmp_path: Path, body: bytes
+) -> None:
+    jira.script = [(200, {"Content-Type": "application/json"}, body)]
+
+    with pytest.raises(FetchError, match="answered JSON nested more than 512 levels deep"):
+        fetch_issues(request(jira, tmp_path, CLOUD), fast_session())
+
+
+def test_jiras_error_messages_are_shown_escaped_and_short(jira: FakeJira, tmp_path: Path) -> None:
+    body = json.dumps({"errorMessages": [HOSTILE_TEXT, "second"]}).encode()
+    jira.script = [(400, {}, body)]
+
+    with pytest.raises(FetchError) as error:
+        fetch_issues(request(jira, tmp_path, CLOUD), fast_session())
+
+    message = str(error.value)
+    assert ": \\x1b]0;pwned\\x07\\x1b[2J\\r\\nfetch: forged line\\u202eEEE" in message
+    for raw in ("\x1b", "\x07", "\r", "\n", "\u202e"):
+        assert raw not in message
+    assert len(message) < 600
+
+
+def test_error_messages_nested_too_deep_are_left_out(jira: FakeJira, tmp_path: Path) -> None:
+    jira.script = [(400, {}, b'{"errorMessages": ' + b"[" * 100_000)]
+
+    with pytest.raises(FetchError, match=r"answered HTTP 400$"):
+        fetch_issues(request(jira, tmp_path, CLOUD), fast_session())
+
+
+def test_an_answer_larger_than_the_cap_is_refused(
+    jira: FakeJira, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jira_fetch, "MAX_ANSWER_BYTES", 100_000)
+    jira.script = [(200, {}, b" " * 200_000 + b"{}")]
+
+    with pytest.raises(FetchError, match="answered more than 0 MiB for one page"):
+        fetch_issues(request(jira, tmp_path, CLOUD), fast_session())
+
+
+def test_the_command_prints_hostile_errors_as_one_line(jira: FakeJira, tmp_path: Path) -> None:
+    jira.script = [(400, {}, json.dumps({"errorMessages": [HOSTILE_TEXT]}).encode())]
+
+    done = run_cli(
+        ["--site", jira.url, "--jql", JQL, "--output", str(tmp_path / "o.jsonl")],
+        {"JIRA_PAT": PAT},
+    )
+
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1
+    assert "\x1b" not in done.stderr
+    assert "Traceback" not in done.stderr

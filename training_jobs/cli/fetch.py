@@ -54,15 +54,37 @@ import click
     is_flag=True,
     help="fetch everything again, replacing OUTPUT and forgetting an interrupted run",
 )
+@click.option(
+    "--max-wait",
+    type=click.FloatRange(0, 21600),
+    default=300.0,
+    show_default=True,
+    help="longest Retry-After to wait (seconds); the site asking for longer stops the fetch",
+)
+@click.option(
+    "--allow-insecure-http",
+    is_flag=True,
+    help="allow an http:// --site that is not this machine (credentials in clear text)",
+)
 def command(
-    site: str, jql: str, output: Path, api: str, page_size: int, timeout: float, restart: bool
+    site: str,
+    jql: str,
+    output: Path,
+    api: str,
+    page_size: int,
+    timeout: float,
+    restart: bool,
+    max_wait: float,
+    allow_insecure_http: bool,
 ) -> int:
     """Pull the issues a JQL query selects from Jira Cloud (/rest/api/3/search/jql, e-mail and
     API token from JIRA_EMAIL and JIRA_API_TOKEN) or Jira Data Center (/rest/api/2/search, a
     personal access token from JIRA_PAT) into the JSON lines prepare reads. A token missing
     from the environment is asked for on a terminal; credentials are never options and never
-    written anywhere. Honours 429 and Retry-After, retries 5xx, and resumes an interrupted run
-    from its last complete page."""
+    written anywhere, never follow a redirect to another origin, and never go over plain http
+    to another machine without --allow-insecure-http. Honours 429 and Retry-After (up to
+    --max-wait), retries 5xx, stops a server that does not page, and resumes an interrupted
+    run from its last complete page."""
     import getpass
     import os
     import sys
@@ -84,7 +106,17 @@ def command(
         credentials = credentials_from_environment(
             os.environ, JiraApi(api) if api != "auto" else None, prompt
         )
-        request = FetchRequest(site, jql, output, credentials, page_size, timeout, restart)
+        request = FetchRequest(
+            site,
+            jql,
+            output,
+            credentials,
+            page_size,
+            timeout,
+            restart,
+            max_wait=max_wait,
+            allow_insecure_http=allow_insecure_http,
+        )
         result = fetch_issues(request, progress=say)
     except FetchError as error:
         raise CommandError(str(error)) from None

@@ -12,9 +12,17 @@ Two APIs, one loop:
 
 Only the fields ``prepare`` uses are asked for (``FIELDS``). HTTP goes through
 ``requests`` with urllib3's ``Retry``: 429 and 503 wait as long as
-``Retry-After`` says, other 5xx and connection failures back off
-exponentially; 401/403 stop at once with a message that names the variables
-to check (never their values).
+``Retry-After`` says, up to ``max_wait`` seconds (announced; a longer wait
+fails at once), other 5xx and connection failures back off exponentially;
+401/403 stop at once with a message that names the variables to check (never
+their values). Credentials never follow a redirect to another origin, nor go
+over plain http to another machine unless allowed (``training_jobs.safe_http``).
+
+A hostile or broken server cannot keep it running: every page must bring a new
+issue (each with a key), a Cloud ``nextPageToken`` may not come back, a run
+fetches at most twice the pages Data Center's first ``total`` announces (plus
+10), or ``max_pages`` when nothing is announced (Cloud's search has no total),
+and an answer is bounded in size, time and JSON nesting.
 
 Resuming: after every page the issues are appended to the output and flushed,
 then ``FILE.fetch-state.json`` records where the next page starts and how many
@@ -29,19 +37,27 @@ when the last page is written.
 from __future__ import annotations
 
 import json
+import math
 import os
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Self
 from urllib.parse import urlsplit
 
 import requests
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import InvalidHeader
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
+from jira_priority import safe_json
 from jira_priority.adf import adf_text
+from training_jobs.console import printable
+from training_jobs.safe_http import refuse_cross_origin_redirects, require_secure_transport
 
 #: The issue fields prepare reads; nothing else is fetched.
 FIELDS = ("summary", "description", "priority", "project", "issuetype", "status", "created")
@@ -57,6 +73,22 @@ DATA_CENTER_SEARCH = "/rest/api/2/search"
 EMAIL_VARIABLE = "JIRA_EMAIL"
 API_TOKEN_VARIABLE = "JIRA_API_TOKEN"  # noqa: S105 (a variable name, not a secret)
 PAT_VARIABLE = "JIRA_PAT"
+#: The longest Retry-After obeyed by default (seconds); a longer one fails at once.
+DEFAULT_MAX_WAIT = 300.0
+#: Pages one run may fetch when the first answer announces no total (Jira Cloud).
+UNANNOUNCED_MAX_PAGES = 10_000
+#: Pages in a row that bring no new issue before the fetch gives up.
+MAX_STALLED_PAGES = 3
+#: An answer larger than this is refused (100 issues with long rich-text descriptions
+#: are a few MB).
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+#: Seconds an answer may take to arrive, in request timeouts.
+ANSWER_TIMEOUTS = 10
+#: Longest nextPageToken accepted (Jira's are a few hundred characters; servers refuse
+#: URLs past 8 kB).
+MAX_TOKEN_CHARS = 4096
+#: Longest issue key accepted.
+MAX_KEY_CHARS = 255
 
 
 class JiraApi(StrEnum):
@@ -124,9 +156,73 @@ def credentials_from_environment(
     return Credentials(JiraApi.DATA_CENTER, pat)
 
 
-def retrying_session(max_attempts: int = 6, backoff: float = 1.0) -> requests.Session:
-    """A session that retries GETs on 429, 5xx and connection failures, honouring Retry-After."""
-    retry = Retry(
+class RetryAfterTooLongError(Exception):
+    """The server asked for a longer wait than the fetch will sleep."""
+
+    def __init__(self, status: int, retry_after: str, max_wait: float) -> None:
+        super().__init__(f"HTTP {status} with Retry-After {retry_after!r}")
+        self.status = status
+        self.retry_after = retry_after
+        self.max_wait = max_wait
+
+
+#: Called before each Retry-After wait with the seconds and the HTTP status.
+WaitAnnouncer = Callable[[float, int], None]
+
+
+class CappedRetry(Retry):
+    """urllib3's Retry, obeying Retry-After up to ``max_wait`` seconds and announcing each wait.
+
+    urllib3 itself sleeps silently for as long as Retry-After says, up to its
+    ``retry_after_max`` (6 hours); here a longer wait raises RetryAfterTooLongError
+    at once, and an unreadable one (garbage, 5,000 digits) falls back to the
+    exponential back-off instead of escaping as an exception.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        max_wait: float = DEFAULT_MAX_WAIT,
+        on_wait: WaitAnnouncer | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_wait = max_wait
+        self.on_wait = on_wait
+
+    def new(self, **kw: Any) -> Self:
+        retry = super().new(**kw)
+        retry.max_wait, retry.on_wait = self.max_wait, self.on_wait
+        return retry
+
+    def parse_retry_after(self, retry_after: str) -> float:
+        try:
+            return super().parse_retry_after(retry_after)
+        except (InvalidHeader, ValueError, OverflowError):
+            return 0.0  # no usable wait: sleep_for_retry declines, the back-off applies
+
+    def sleep_for_retry(self, response: BaseHTTPResponse) -> bool:
+        seconds = self.get_retry_after(response)
+        if not seconds:
+            return False
+        if seconds > self.max_wait:
+            header = str(response.headers.get("Retry-After", ""))
+            raise RetryAfterTooLongError(response.status, header, self.max_wait)
+        if self.on_wait is not None:
+            self.on_wait(seconds, response.status)
+        time.sleep(seconds)
+        return True
+
+
+def retrying_session(
+    max_attempts: int = 6,
+    backoff: float = 1.0,
+    max_wait: float = DEFAULT_MAX_WAIT,
+    on_wait: WaitAnnouncer | None = None,
+) -> requests.Session:
+    """A session that retries GETs on 429, 5xx and connection failures, honouring Retry-After
+    up to ``max_wait`` seconds, and refusing redirects to another origin."""
+    retry = CappedRetry(
         total=max_attempts - 1,
         status_forcelist=RETRIED_STATUSES,
         allowed_methods=frozenset({"GET"}),
@@ -134,12 +230,15 @@ def retrying_session(max_attempts: int = 6, backoff: float = 1.0) -> requests.Se
         backoff_max=60,
         respect_retry_after_header=True,
         raise_on_status=False,  # the last answer is handed back and reported below
+        max_wait=max_wait,
+        on_wait=on_wait,
     )
     session = requests.Session()
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["Accept"] = "application/json"
+    refuse_cross_origin_redirects(session)
     return session
 
 
@@ -210,22 +309,48 @@ class FetchState:
     @classmethod
     def load(cls, path: Path) -> FetchState:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(
-                site=str(data["site"]),
-                jql=str(data["jql"]),
-                api=JiraApi(data["api"]),
-                next_page_token=data.get("next_page_token"),
-                start_at=int(data.get("start_at", 0)),
-                issues=int(data["issues"]),
-                bytes=int(data["bytes"]),
-                pages=int(data.get("pages", 0)),
-            )
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            saved = _SavedState.model_validate(safe_json.loads(path.read_bytes()))
+        except (OSError, ValueError) as exc:  # ValidationError and JSONDepthError among them
             raise FetchError(
-                f"{path} is not a fetch state this tool wrote ({exc}); remove it, or use "
-                "--restart to fetch everything again"
+                f"{path} is not a fetch state this tool wrote ({_reason(exc)}); remove it, or "
+                "use --restart to fetch everything again"
             ) from exc
+        return cls(
+            site=saved.site,
+            jql=saved.jql,
+            api=JiraApi(saved.api),
+            next_page_token=saved.next_page_token,
+            start_at=saved.start_at,
+            issues=saved.issues,
+            bytes=saved.bytes,
+            pages=saved.pages,
+        )
+
+
+class _SavedState(BaseModel):
+    """What a state file must hold: strict types, counts never negative."""
+
+    model_config = ConfigDict(strict=True)
+
+    site: str
+    jql: str
+    api: Literal["cloud", "datacenter"]
+    next_page_token: str | None = Field(default=None, max_length=MAX_TOKEN_CHARS)
+    start_at: int = Field(default=0, ge=0)
+    issues: int = Field(ge=0)
+    bytes: int = Field(ge=0)
+    pages: int = Field(default=0, ge=0)
+
+
+def _reason(exc: Exception) -> str:
+    """One short line: a validation error's first fault, else the exception's text."""
+    if isinstance(exc, ValidationError):
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        return printable(f"{where}: {error['msg']}" if where else error["msg"], 120)
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    return printable(exc, 120)
 
 
 def state_path(output: Path) -> Path:
@@ -244,6 +369,12 @@ class FetchRequest:
     page_size: int = DEFAULT_PAGE_SIZE
     timeout: float = 30.0
     restart: bool = False
+    #: The longest Retry-After obeyed (seconds); a longer one fails at once.
+    max_wait: float = DEFAULT_MAX_WAIT
+    #: Send the credentials over plain http to a host other than this machine (warned).
+    allow_insecure_http: bool = False
+    #: Pages one run may fetch when the first answer announces no total.
+    max_pages: int = UNANNOUNCED_MAX_PAGES
 
 
 @dataclass(frozen=True)
@@ -253,15 +384,24 @@ class Page:
     next_start_at: int
     last: bool
     total: int | None
+    start_at: int = 0
 
 
 def normalised_site(site: str) -> str:
     parts = urlsplit(site.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise FetchError(
-            f"--site must be the site's http(s) URL, e.g. https://acme.atlassian.net, got {site!r}"
+            "--site must be the site's http(s) URL, e.g. https://acme.atlassian.net, got "
+            f"{printable(repr(site), 120)}"
         )
     return site.strip().rstrip("/")
+
+
+def _count(value: Any) -> int | None:
+    """A JSON count (an int, not a bool, not negative), else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
 
 
 class JiraSearch:
@@ -294,20 +434,44 @@ class JiraSearch:
         issues = body.get("issues")
         if not isinstance(issues, list) or not all(isinstance(i, dict) for i in issues):
             raise FetchError(f"{url} answered no list of issues; is --site a Jira site?")
+        for issue in issues:
+            key = issue.get("key")
+            if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY_CHARS:
+                raise FetchError(
+                    f"{url} answered an issue without a usable key ({printable(repr(key), 60)}); "
+                    "is --site a Jira site?"
+                )
         if self.api is JiraApi.CLOUD:
             next_token = body.get("nextPageToken")
             next_token = next_token if isinstance(next_token, str) and next_token else None
-            last = bool(body.get("isLast", False)) or next_token is None or not issues
+            if next_token is not None and len(next_token) > MAX_TOKEN_CHARS:
+                raise FetchError(
+                    f"{url} answered a nextPageToken of {len(next_token):,} characters; "
+                    "is --site a Jira site?"
+                )
+            last = body.get("isLast") is True or next_token is None or not issues
             return Page(issues, next_token, 0, last, None)
-        total = body.get("total")
-        total = total if isinstance(total, int) else None
+        total = _count(body.get("total"))
         next_start = start_at + len(issues)
-        last = not issues or (total is not None and next_start >= total)
-        return Page(issues, None, next_start, last, total)
+        if total is not None:
+            last = not issues or next_start >= total
+        else:  # no total (not Jira's way): a page short of what the server says it serves
+            capacity = _count(body.get("maxResults")) or self.request.page_size
+            last = len(issues) < capacity
+        return Page(issues, None, next_start, last, total, start_at)
 
     def _get(self, url: str, params: Mapping[str, str | int]) -> dict[str, Any]:
         try:
-            response = self.session.get(url, params=params, timeout=self.request.timeout)
+            with self.session.get(
+                url, params=params, timeout=self.request.timeout, stream=True
+            ) as response:
+                raw = self._read(url, response)
+        except RetryAfterTooLongError as exc:
+            raise FetchError(
+                f"{url} answered HTTP {exc.status} asking to wait "
+                f"{printable(exc.retry_after, 60)} (Retry-After), longer than the "
+                f"{exc.max_wait:g} s fetch waits (--max-wait); {RESUME_HINT}"
+            ) from exc
         except requests.exceptions.RetryError as exc:
             raise FetchError(f"{url}: still failing after retries; {RESUME_HINT}") from exc
         except requests.exceptions.Timeout as exc:
@@ -331,29 +495,52 @@ class JiraSearch:
             )
         if status in RETRIED_STATUSES:
             raise FetchError(
-                f"{url} answered HTTP {status}{_jira_errors(response)} on every attempt; "
-                f"{RESUME_HINT}"
+                f"{url} answered HTTP {status}{_jira_errors(raw)} on every attempt; {RESUME_HINT}"
             )
         if status >= 400:
-            raise FetchError(f"{url} answered HTTP {status}{_jira_errors(response)}")
+            raise FetchError(f"{url} answered HTTP {status}{_jira_errors(raw)}")
+        if 300 <= status < 400:
+            raise FetchError(f"{url} answered HTTP {status} without a usable redirect")
         try:
-            body = response.json()
+            body = safe_json.loads(raw)
+        except safe_json.JSONDepthError as exc:
+            raise FetchError(f"{url} answered {exc}; is --site a Jira site?") from exc
         except ValueError as exc:
             raise FetchError(f"{url} answered something that is not JSON") from exc
         if not isinstance(body, dict):
             raise FetchError(f"{url} answered JSON that is not an object")
         return body
 
+    def _read(self, url: str, response: requests.Response) -> bytes:
+        """The answer's body, refused past MAX_ANSWER_BYTES or ANSWER_TIMEOUTS timeouts."""
+        deadline = time.monotonic() + ANSWER_TIMEOUTS * self.request.timeout
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(chunk_size=1 << 16):
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                raise FetchError(
+                    f"{url} answered more than {MAX_ANSWER_BYTES // (1 << 20)} MiB for one page; "
+                    "is --site a Jira site? (--page-size makes pages smaller)"
+                )
+            if time.monotonic() > deadline:
+                raise FetchError(
+                    f"{url}: the answer was still arriving after "
+                    f"{ANSWER_TIMEOUTS * self.request.timeout:g} s; {RESUME_HINT}"
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
 
-def _jira_errors(response: requests.Response) -> str:
-    """Jira's own error messages (e.g. a JQL syntax error), shortened."""
+
+def _jira_errors(raw: bytes) -> str:
+    """Jira's own error messages (e.g. a JQL syntax error), made printable and shortened."""
     try:
-        body = response.json()
+        body = safe_json.loads(raw)
     except ValueError:
         return ""
     messages = body.get("errorMessages") if isinstance(body, dict) else None
     if isinstance(messages, list) and messages:
-        return ": " + "; ".join(str(m) for m in messages)[:300]
+        return ": " + printable("; ".join(str(m) for m in messages[:10]), 300)
     return ""
 
 
@@ -363,10 +550,25 @@ def _existing_keys(output: Path, size: int) -> set[str]:
     with output.open("rb") as handle:
         for line in handle.read(size).splitlines():
             try:
-                keys.add(str(json.loads(line)["key"]))
+                keys.add(str(safe_json.loads(line)["key"]))
             except (ValueError, KeyError, TypeError):
                 continue
     return keys
+
+
+def _check_resumable(state: FetchState, state_file: Path, output: Path) -> None:
+    """FetchError unless ``state.bytes`` of the output are complete lines that exist."""
+    size = output.stat().st_size if output.exists() else -1
+    if size < state.bytes:
+        raise FetchError(f"{output} is shorter than {state_file} says; use --restart")
+    if state.bytes:
+        with output.open("rb") as handle:
+            handle.seek(state.bytes - 1)
+            if handle.read(1) != b"\n":
+                raise FetchError(
+                    f"{state_file} says the first {state.bytes} bytes of {output} are complete, "
+                    "but a line goes on there: one of the two was changed; use --restart"
+                )
 
 
 def _resume_state(request: FetchRequest, site: str) -> tuple[FetchState, set[str]]:
@@ -377,11 +579,11 @@ def _resume_state(request: FetchRequest, site: str) -> tuple[FetchState, set[str
         state = FetchState.load(state_file)
         if not state.matches(site, request.jql, api):
             raise FetchError(
-                f"{state_file} belongs to another fetch ({state.api.value} {state.site}, JQL "
-                f"{state.jql!r}); use the same --site and --jql to resume, or --restart"
+                f"{state_file} belongs to another fetch ({state.api.value} "
+                f"{printable(state.site, 120)}, JQL {printable(repr(state.jql), 120)}); use the "
+                "same --site and --jql to resume, or --restart"
             )
-        if not output.exists() or output.stat().st_size < state.bytes:
-            raise FetchError(f"{output} is shorter than {state_file} says; use --restart")
+        _check_resumable(state, state_file, output)
         with output.open("r+b") as handle:
             handle.truncate(state.bytes)  # drop a page cut short by the interruption
         return state, _existing_keys(output, state.bytes)
@@ -394,6 +596,15 @@ def _resume_state(request: FetchRequest, site: str) -> tuple[FetchState, set[str
     state = FetchState(site=site, jql=request.jql, api=api)
     state.save(state_file)  # from now on an interruption resumes
     return state, set()
+
+
+def page_limit(first: Page, max_pages: int) -> int:
+    """Pages a run may fetch: twice what its first answer announces plus 10, at most
+    ``max_pages`` (all of them when the answer announces no total, as Jira Cloud's)."""
+    if first.total is None or not first.issues:
+        return max_pages
+    announced = math.ceil(max(first.total - first.start_at, 0) / len(first.issues))
+    return min(2 * announced + 10, max_pages)
 
 
 @dataclass(frozen=True)
@@ -409,26 +620,43 @@ def fetch_issues(
     session: requests.Session | None = None,
     progress: Callable[[str], None] = lambda _: None,
 ) -> FetchResult:
-    """Fetch every issue the JQL selects into ``request.output``, resuming an interrupted run."""
-    search = JiraSearch(request, session if session is not None else retrying_session())
+    """Fetch every issue the JQL selects into ``request.output``, resuming an interrupted run.
+
+    Raises FetchError, or UnsafeRequestError (a redirect to another origin, plain http to
+    another machine), with a one-line message.
+    """
+
+    def announce_wait(seconds: float, status: int) -> None:
+        progress(f"HTTP {status}: waiting {seconds:g} s, as the site's Retry-After asks")
+
+    if session is None:
+        session = retrying_session(max_wait=request.max_wait, on_wait=announce_wait)
+    search = JiraSearch(request, session)
+    require_secure_transport(
+        search.site, "--site", allow_insecure=request.allow_insecure_http, warn=progress
+    )
     state, seen = _resume_state(request, search.site)
     resumed = state.pages > 0
     if resumed:
         progress(f"resuming after {state.issues} issues ({state.pages} pages) in {request.output}")
     state_file = state_path(request.output)
+    watch = _PagingWatch(f"{search.site} ({search.api.value})", request.max_pages)
+    watch.given(state.next_page_token)
     skipped = 0
     with request.output.open("ab") as out:
         while True:
             page = search.page(state.next_page_token, state.start_at)
+            new = 0
             for issue in page.issues:
                 record = issue_record(issue)
-                if record["key"] and record["key"] in seen:
+                if record["key"] in seen:
                     skipped += 1  # a page shifted by issues created meanwhile
                     continue
                 seen.add(record["key"])
                 # ASCII-escaped: a raw U+2028 in a summary would split the line for many readers
                 out.write(json.dumps(record).encode("ascii") + b"\n")
                 state.issues += 1
+                new += 1
             out.flush()
             os.fsync(out.fileno())
             state.bytes = out.tell()
@@ -441,5 +669,59 @@ def fetch_issues(
             progress(f"page {state.pages}: {state.issues}{of_total} issues")
             if page.last:
                 break
+            watch.check(page, new)  # what was written stays, resumable
     state_file.unlink(missing_ok=True)
     return FetchResult(state.issues, state.pages, resumed, skipped)
+
+
+@dataclass
+class _PagingWatch:
+    """One run's guards against a server that does not page (hostile, or broken).
+
+    Without them a repeated nextPageToken, pages that ignore startAt, or a Data
+    Center answer without ``total`` would keep the fetch going forever.
+    """
+
+    where: str
+    max_pages: int
+    limit: int | None = None
+    announced: int | None = None
+    pages: int = 0
+    stalled: int = 0
+    tokens: set[str] = field(default_factory=set)
+
+    def given(self, token: str | None) -> None:
+        """A nextPageToken this run has used (or resumes with)."""
+        if token is not None:
+            self.tokens.add(token)
+
+    def check(self, page: Page, new_issues: int) -> None:
+        """After a page that is not the last: FetchError unless the next one may be fetched."""
+        self.pages += 1
+        if self.limit is None:  # the run's first answer sets its bound
+            self.limit = page_limit(page, self.max_pages)
+            self.announced = page.total
+        self.stalled = 0 if new_issues else self.stalled + 1
+        if self.stalled >= MAX_STALLED_PAGES:
+            raise FetchError(
+                f"{self.where} answered {self.stalled} pages in a row without a new issue: the "
+                "server is not paging; stopped"
+            )
+        if page.next_page_token is not None:
+            if page.next_page_token in self.tokens:
+                raise FetchError(
+                    f"{self.where} answered a nextPageToken it had given before: the server is "
+                    "not paging; stopped"
+                )
+            self.given(page.next_page_token)
+        if self.pages >= self.limit:
+            announced = (
+                f"its first answer announced {self.announced} issues"
+                if self.announced is not None
+                else "it announced no total"
+            )
+            raise FetchError(
+                f"{self.where} still had pages after {self.pages} in this run ({announced}): "
+                "either the server is not paging or the JQL selects too much for one run; "
+                "narrow the JQL (e.g. created >= a date), or run the same command again to go on"
+            )
