@@ -89,6 +89,8 @@ ANSWER_TIMEOUTS = 10
 MAX_TOKEN_CHARS = 4096
 #: Longest issue key accepted.
 MAX_KEY_CHARS = 255
+#: A state file is a few hundred bytes; a larger one was not written by fetch.
+MAX_STATE_BYTES = 64 * 1024
 
 
 class JiraApi(StrEnum):
@@ -309,6 +311,8 @@ class FetchState:
     @classmethod
     def load(cls, path: Path) -> FetchState:
         try:
+            if path.stat().st_size > MAX_STATE_BYTES:
+                raise ValueError(f"larger than {MAX_STATE_BYTES // 1024} kB")
             saved = _SavedState.model_validate(safe_json.loads(path.read_bytes()))
         except (OSError, ValueError) as exc:  # ValidationError and JSONDepthError among them
             raise FetchError(
@@ -544,11 +548,11 @@ def _jira_errors(raw: bytes) -> str:
     return ""
 
 
-def _existing_keys(output: Path, size: int) -> set[str]:
-    """Issue keys in the first ``size`` bytes of the output (the complete pages)."""
+def _existing_keys(output: Path) -> set[str]:
+    """Issue keys in the output (cut to its complete pages), read a line at a time."""
     keys: set[str] = set()
     with output.open("rb") as handle:
-        for line in handle.read(size).splitlines():
+        for line in handle:
             try:
                 keys.add(str(safe_json.loads(line)["key"]))
             except (ValueError, KeyError, TypeError):
@@ -586,7 +590,7 @@ def _resume_state(request: FetchRequest, site: str) -> tuple[FetchState, set[str
         _check_resumable(state, state_file, output)
         with output.open("r+b") as handle:
             handle.truncate(state.bytes)  # drop a page cut short by the interruption
-        return state, _existing_keys(output, state.bytes)
+        return state, _existing_keys(output)
     if output.exists() and not request.restart:
         raise FetchError(
             f"{output} exists and no fetch of it was interrupted; --restart replaces it"

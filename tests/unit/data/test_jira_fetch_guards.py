@@ -97,8 +97,17 @@ def test_a_tampered_state_file_is_refused_in_one_line(
 
 @pytest.mark.parametrize(
     "text",
-    ["[" * 100_000, '{"bytes": ' + "[" * 100_000, "[]", '"x"', "NaN", '{"bytes": Infinity}', ""],
-    ids=["deep", "deep-value", "a-list", "a-string", "nan", "infinity", "empty"],
+    [
+        "[" * 100_000,
+        '{"bytes": ' + "[" * 100_000,
+        "[]",
+        '"x"',
+        "NaN",
+        '{"bytes": Infinity}',
+        "",
+        " " * 100_000 + "{}",
+    ],
+    ids=["deep", "deep-value", "a-list", "a-string", "nan", "infinity", "empty", "100-kB"],
 )
 def test_a_state_file_that_is_not_an_object_of_counts_is_refused(tmp_path: Path, text: str) -> None:
     fetch = interrupted_fetch(tmp_path)
