@@ -61,9 +61,15 @@ def check_redirect(from_url: str, location: str) -> None:
     if here is not None and origin(target) == here:
         return
     raise UnsafeRequestError(
-        f"{printable(from_url, 120)} redirected to {printable(target, 120)}, another origin: "
-        "not followed, so no credential went there; if that is the service, give its URL instead"
+        f"{_shown(from_url)} redirected to {_shown(target)}, another origin: not followed, so "
+        "no credential went there; if that is the service, give its URL instead"
     )
+
+
+def _shown(url: str) -> str:
+    """A URL for a message: without its query and fragment, escaped, at most 120 characters."""
+    parts = urlsplit(url)
+    return printable(parts._replace(query="", fragment="").geturl(), 120)
 
 
 # --- requests (fetch) ---------------------------------------------------------------------

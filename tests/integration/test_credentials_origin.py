@@ -111,7 +111,11 @@ def test_the_fetch_command_says_it_in_one_line(
 
     assert code == 1
     assert err.getvalue().count("\n") == 1
-    assert err.getvalue().startswith(f"fetch: {jira.url}/rest/api/2/search?")
+    assert err.getvalue() == (
+        f"fetch: {jira.url}/rest/api/2/search redirected to {other.url}/rest/api/2/search, "
+        "another origin: not followed, so no credential went there; if that is the service, "
+        "give its URL instead\n"
+    )
     assert other.requests == []
 
 
