@@ -120,13 +120,13 @@ def test_tickets_are_scored_by_a_jsonlines_transform_job_and_written_as_csv(
             "row": "1", "key": "HDFS-1", "title": "NameNode crashes on START", "priority": "Major",
             "predicted_priority": "Major", "predicted_label": "__label__4",
             "probability": "0.7000", "ranking": "Major:0.7000 Minor:0.2000",
-            "calibrated_probability": "", "confident": "",
+            "calibrated_probability": "", "confident": "", "action": "", "urgency": "",
         },
         {
             "row": "2", "key": "HDFS-2", "title": "Typo in &quot;docs&quot;", "priority": "",
             "predicted_priority": "Trivial", "predicted_label": "__label__2",
             "probability": "0.5500", "ranking": "Trivial:0.5500 Minor:0.3000",
-            "calibrated_probability": "", "confident": "",
+            "calibrated_probability": "", "confident": "", "action": "", "urgency": "",
         },
     ]  # fmt: skip
 
