@@ -16,7 +16,7 @@ Kept free of boto3 at import, so the command line can parse its options.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -25,6 +25,9 @@ from training_jobs.errors import CommandError
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef
+
+    from training_jobs.sagemaker.aws import Aws
+    from training_jobs.sagemaker.watch import State
 
 #: ``--rollout`` values and the TrafficRoutingConfiguration type of each.
 TRAFFIC_ROUTING = {"canary": "CANARY", "linear": "LINEAR", "all-at-once": "ALL_AT_ONCE"}
@@ -214,3 +217,12 @@ def fired_alarms(cloudwatch: CloudWatchClient, description: Mapping[str, Any]) -
         f"alarm {a['AlarmName']} is in ALARM ({a.get('StateReason', 'no reason given')})"
         for a in firing
     )
+
+
+def rollback_explainer(aws: Aws) -> Callable[[State], str | None]:
+    """For ``wait_until_finished``: which alarm fired, when SageMaker rolled an update back."""
+
+    def explain(state: State) -> str | None:
+        return fired_alarms(aws.cloudwatch, state.description) if state.rollout_failed else None
+
+    return explain
