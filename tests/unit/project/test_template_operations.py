@@ -18,6 +18,7 @@ from training_jobs.sagemaker.rollout import ENDPOINT_ALARM_METRICS
 from jira_priority import observability
 from jira_priority.schemas import Action
 from jira_priority.settings import FUNCTION_TIMEOUT_SECONDS
+from tests.support.events import REPO_ROOT
 from tests.support.sam_template import Resolver, load_template, sam_transform
 
 EMBEDDED = {"PredictorBackend": "embedded", "ModelBucket": "models", "ModelKey": "m/model.bin"}
@@ -334,3 +335,11 @@ def test_function_rollouts_go_through_codedeploy_and_roll_back_on_the_alarms(
         assert alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]["DeploymentGroupName"] == {
             "Ref": group_id
         }
+
+
+def test_every_parameter_is_in_the_readmes_deploy_table() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| parameter | default | meaning |") :]
+    table = table[: table.index("\n\n")]
+
+    assert [name for name in load_template()["Parameters"] if f"`{name}`" not in table] == []
