@@ -16,7 +16,7 @@ from training_jobs.sagemaker.deploy import VARIANT_NAME
 from training_jobs.sagemaker.rollout import ENDPOINT_ALARM_METRICS
 
 from jira_priority import observability
-from jira_priority.schemas import Action
+from jira_priority.postprocessing import Action
 from jira_priority.settings import FUNCTION_TIMEOUT_SECONDS
 from tests.support.events import REPO_ROOT
 from tests.support.sam_template import Resolver, load_template, sam_transform
