@@ -1,10 +1,10 @@
 """The whole life of a model, as separate processes, against moto_server on 127.0.0.1.
 
-prepare -> upload -> train -> tune -> deploy -> the Lambda handler answers a
-prediction through the new endpoint -> teardown leaves no endpoint, endpoint
-config or model behind. Every step is ``python -m training_jobs ...`` in its
-own process with ``AWS_ENDPOINT_URL`` pointing at the server, as a user would
-run it.
+prepare -> upload -> train -> tune -> deploy (autoscaled) -> the Lambda handler
+answers a prediction through the new endpoint -> teardown leaves no endpoint,
+endpoint config, model, scalable target or scaling policy behind. Every step is
+``python -m training_jobs ...`` in its own process with ``AWS_ENDPOINT_URL``
+pointing at the server, as a user would run it.
 
 What moto cannot show: it runs no container, so training produces no real
 model.bin and the endpoint's answer is one queued through moto's
@@ -129,7 +129,7 @@ def tool(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
     return done
 
 
-def client(service: Literal["sagemaker", "s3"], moto_url: str) -> Any:
+def client(service: Literal["sagemaker", "s3", "application-autoscaling"], moto_url: str) -> Any:
     """A client of the test itself (not of the tool) for checking what exists on the server."""
     return boto3.client(
         service,
@@ -235,12 +235,18 @@ def test_from_jira_csv_to_live_endpoint_and_back_to_nothing(
     balanced = channels["tuning-validation"]
     assert validation_channel["DataSource"]["S3DataSource"]["S3Uri"] == balanced
 
-    # deploy
+    # deploy, autoscaled between 1 and 2 instances
     deployed = tool(
         env, "deploy", "--training-job", "lifecycle-train", "--endpoint-name", ENDPOINT,
-        "--poll-seconds", "0.2",
+        "--poll-seconds", "0.2", "--min-instances", "1", "--max-instances", "2",
     )  # fmt: skip
     assert deployed.stdout.strip() == ENDPOINT
+    scaling = client("application-autoscaling", moto_url)
+    (target,) = scaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
+    assert target["ResourceId"] == f"endpoint/{ENDPOINT}/variant/AllTraffic"
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (1, 2)
+    (policy,) = scaling.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"]
+    assert policy["PolicyType"] == "TargetTrackingScaling"
     endpoint = sagemaker.describe_endpoint(EndpointName=ENDPOINT)
     assert endpoint["EndpointStatus"] == "InService"
     config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
@@ -256,9 +262,10 @@ def test_from_jira_csv_to_live_endpoint_and_back_to_nothing(
     assert body["label"] == "__label__5"
     assert body["model"] == ENDPOINT
 
-    # status shows the endpoint
-    status = tool(env, "status", "--endpoint", ENDPOINT)
-    assert json.loads(status.stdout)["status"] == "InService"
+    # status shows the endpoint and its autoscaling
+    status = json.loads(tool(env, "status", "--endpoint", ENDPOINT).stdout)
+    assert status["status"] == "InService"
+    assert [(a["min_instances"], a["max_instances"]) for a in status["autoscaling"]] == [(1, 2)]
 
     # teardown leaves nothing that exists or runs
     torn = tool(env, "teardown", "--endpoint-name", ENDPOINT)
@@ -267,4 +274,6 @@ def test_from_jira_csv_to_live_endpoint_and_back_to_nothing(
     assert sagemaker.list_endpoints()["Endpoints"] == []
     assert sagemaker.list_endpoint_configs()["EndpointConfigs"] == []
     assert sagemaker.list_models()["Models"] == []
+    assert scaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"] == []
+    assert scaling.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"] == []
     assert tool(env, "teardown").stdout == ""

@@ -2,7 +2,7 @@
 
 SAM CLI (1.170) merges Globals into the function (samtranslator's GlobalsPlugin,
 used here too), then resolves intrinsics with its own resolver, which supports
-Ref, Fn::Sub, Fn::If and the condition functions, but fails on an ``Fn::If``
+Ref, Fn::Sub, Fn::Join, Fn::If and the condition functions, but fails on an ``Fn::If``
 that has ``AWS::NoValue`` in a branch (it resolves both branches and NoValue to
 nothing). A variable it cannot resolve reaches the function as ``""``. This
 module does the same without aws-sam-cli, so unit tests can load the settings
@@ -16,7 +16,9 @@ import re
 from typing import Any
 
 import yaml
+from samtranslator.parser.parser import Parser
 from samtranslator.plugins.globals.globals_plugin import GlobalsPlugin
+from samtranslator.translator.translator import Translator
 
 from tests.support.events import REPO_ROOT
 
@@ -58,6 +60,27 @@ def load_template() -> dict[str, Any]:
     with TEMPLATE.open(encoding="utf-8") as handle:
         template: dict[str, Any] = yaml.load(handle, Loader=CfnLoader)  # noqa: S506 - SafeLoader
     return template
+
+
+class NoManagedPolicies:
+    """The template names no managed policy, so the loader is never consulted."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+def sam_transform(parameters: dict[str, str] | None = None) -> dict[str, Any]:
+    """template.yaml as CloudFormation gets it after the SAM transform (aws-sam-translator).
+
+    SAM resolves some properties with the parameter values (DeploymentPreference's
+    Type among them); conditions and the other intrinsics stay for CloudFormation.
+    """
+    sam = load_template()
+    # What `sam package` does before CloudFormation sees the template.
+    sam["Resources"]["PredictFunction"]["Properties"]["CodeUri"] = "s3://artifacts/predict.zip"
+    translator = Translator(NoManagedPolicies(), Parser())  # type: ignore[arg-type]
+    values = {"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", **(parameters or {})}
+    return translator.translate(sam, parameter_values=values)  # type: ignore[no-any-return]
 
 
 class Unresolved(Exception):
@@ -131,6 +154,10 @@ class Resolver:
 
     def _or(self, arguments: list[Any]) -> bool:
         return any(self.resolve(arguments))
+
+    def _join(self, arguments: list[Any]) -> str:
+        delimiter, values = arguments
+        return str(delimiter).join(str(value) for value in self.resolve(values))
 
     def _sub(self, argument: str | list[Any]) -> str:
         text, variables = (argument, {}) if isinstance(argument, str) else argument

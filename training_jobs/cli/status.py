@@ -32,28 +32,41 @@ def command(
     timeout_seconds: float,
 ) -> int:
     """Describe one training job, tuning job, transform job or endpoint (give exactly one) and
-    print a JSON summary. With --wait, print a progress line (elapsed time, state, secondary
-    status) at every check until it completes or fails. A failed job exits with status 1."""
+    print a JSON summary (for an endpoint also its rollout and autoscaling). With --wait, print
+    a progress line (elapsed time, state, secondary status or rollout stage) at every check
+    until it completes or fails. A failed job, or an endpoint update rolled back while --wait
+    followed it (naming the alarm that fired), exits with status 1."""
     target = exactly_one(ctx.params, *TARGETS)
     from training_jobs.errors import CommandError
     from training_jobs.sagemaker import aws
-    from training_jobs.sagemaker.status import summary
-    from training_jobs.sagemaker.watch import READERS, Kind, wait_until_finished
+    from training_jobs.sagemaker.rollout import rollback_explainer
+    from training_jobs.sagemaker.status import endpoint_autoscaling, plan, summary
+    from training_jobs.sagemaker.watch import READERS, Kind, variants_of, wait_until_finished
 
     region = aws.require_region(region)
     kind = Kind(target.replace("_", "-"))
     name = str(ctx.params[target])
     if dry_run:
-        request = {kind.name_field: name}
-        return aws.print_plan([aws.ApiCall("sagemaker", f"Describe{kind.api_name}", request)])
-    sagemaker = aws.Aws(region).sagemaker
+        return aws.print_plan(plan(kind, name))
+    clients = aws.Aws(region)
+    explain = rollback_explainer(clients)
     if wait:
         state = wait_until_finished(
-            sagemaker, kind, name, poll_seconds=poll_seconds, timeout_seconds=timeout_seconds
+            clients.sagemaker,
+            kind,
+            name,
+            poll_seconds=poll_seconds,
+            timeout_seconds=timeout_seconds,
+            explain=explain,
         )
     else:
-        state = READERS[kind](sagemaker, name)
-    print(json.dumps(summary(state), indent=2, default=str))
+        state = READERS[kind](clients.sagemaker, name)
+    out = summary(state)
+    if kind is Kind.ENDPOINT:
+        variants = variants_of(clients.sagemaker, state.description)
+        out["autoscaling"] = endpoint_autoscaling(clients.autoscaling, name, variants)
+    print(json.dumps(out, indent=2, default=str))
     if state.finished and not state.succeeded:
-        raise CommandError(f"{kind.label} {name} {state.status}: {state.failure_reason}")
+        extra = explain(state)
+        raise CommandError(state.failure_line() + (f"; {extra}" if extra else ""))
     return 0

@@ -15,7 +15,8 @@ def _repeatable(flag: str, what: str) -> click.Option:
     "teardown",
     params=[
         _repeatable(
-            "--endpoint-name", "delete this endpoint, its endpoint config and that config's models"
+            "--endpoint-name",
+            "delete this endpoint, its autoscaling, its endpoint config and that config's models",
         ),
         _repeatable("--endpoint-config-name", "delete this endpoint config"),
         _repeatable("--model-name", "delete this model"),
@@ -37,10 +38,10 @@ def command(
     region: str | None,
     dry_run: bool,
 ) -> int:
-    """Delete endpoints together with their endpoint configs and models, delete leftover configs
-    and models by name, stop running jobs, then list every endpoint, endpoint config and model
-    that exists and every job in progress (tab-separated: kind, name, status). With no option it
-    only lists."""
+    """Delete endpoints together with their autoscaling, endpoint configs and models, delete
+    leftover configs and models by name, stop running jobs, then list every endpoint, endpoint
+    config, model and scalable target that exists and every job in progress (tab-separated:
+    kind, name, status). With no option it only lists."""
     from training_jobs.sagemaker import aws
     from training_jobs.sagemaker.teardown import (
         Teardown,
@@ -61,9 +62,9 @@ def command(
     )
     if dry_run:
         return aws.print_plan(plan(teardown))
-    sagemaker = aws.Aws(region).sagemaker
-    stop_jobs(sagemaker, stop_training_job, stop_tuning_job, stop_transform_job)
+    clients = aws.Aws(region)
+    stop_jobs(clients.sagemaker, stop_training_job, stop_tuning_job, stop_transform_job)
     if endpoint_name or endpoint_config_name or model_name:
-        delete_endpoints(sagemaker, endpoint_name, endpoint_config_name, model_name)
-    print_inventory(sagemaker)
+        delete_endpoints(clients, endpoint_name, endpoint_config_name, model_name)
+    print_inventory(clients)
     return 0

@@ -9,7 +9,8 @@ from the environment:
 - ``--prefix``: ``SAGEMAKER_PREFIX``, else ``jira-priority`` (with ``--bucket``).
 
 Credentials are boto3's usual chain (``AWS_PROFILE``, ``AWS_ACCESS_KEY_ID`` ...),
-and ``AWS_ENDPOINT_URL`` (or ``AWS_ENDPOINT_URL_SAGEMAKER``, ``AWS_ENDPOINT_URL_S3``)
+and ``AWS_ENDPOINT_URL`` (or ``AWS_ENDPOINT_URL_SAGEMAKER``, ``AWS_ENDPOINT_URL_S3``,
+``AWS_ENDPOINT_URL_CLOUDWATCH``, ``AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING``)
 points the clients at a stand-in such as moto_server; boto3 reads those itself.
 
 ``--dry-run`` prints, as JSON on stdout, every request a run would send that
@@ -49,6 +50,8 @@ from botocore.validate import ParamValidator
 from training_jobs.errors import CommandError
 
 if TYPE_CHECKING:
+    from mypy_boto3_application_autoscaling import ApplicationAutoScalingClient
+    from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sagemaker import SageMakerClient
 
@@ -128,6 +131,8 @@ class Aws:
     region: str
     sagemaker_client: SageMakerClient | None = None
     s3_client: S3Client | None = None
+    cloudwatch_client: CloudWatchClient | None = None
+    autoscaling_client: ApplicationAutoScalingClient | None = None
     _session: boto3.session.Session | None = field(default=None, repr=False)
 
     @property
@@ -147,6 +152,21 @@ class Aws:
         if self.s3_client is None:
             self.s3_client = self.session.client("s3", config=_CLIENT_CONFIG)
         return self.s3_client
+
+    @property
+    def cloudwatch(self) -> CloudWatchClient:
+        if self.cloudwatch_client is None:
+            self.cloudwatch_client = self.session.client("cloudwatch", config=_CLIENT_CONFIG)
+        return self.cloudwatch_client
+
+    @property
+    def autoscaling(self) -> ApplicationAutoScalingClient:
+        """Application Auto Scaling (an endpoint variant's instance count)."""
+        if self.autoscaling_client is None:
+            self.autoscaling_client = self.session.client(
+                "application-autoscaling", config=_CLIENT_CONFIG
+            )
+        return self.autoscaling_client
 
 
 def is_not_found(error: ClientError) -> bool:

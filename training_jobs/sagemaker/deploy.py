@@ -10,7 +10,13 @@ SageMaker endpoint parameter in samconfig.toml.
 ``--update`` is gated: the candidate and the live model are both scored,
 each with its own postprocessing.json, on a held-out prepared file
 (``--gate-data``), and the update is refused when the candidate's macro-F1 is
-lower (``--ignore-gate`` deploys anyway).
+lower (``--ignore-gate`` deploys anyway). ``--rollout`` moves the traffic in
+steps watched by alarms, and SageMaker rolls back if one fires (rollout.py).
+
+With a minimum and maximum instance count the variant is registered for
+autoscaling once it is InService (autoscaling.py); an update keeps a variant's
+registration and its instance count, or replaces the registration when new
+bounds are given.
 
 An endpoint is billed for every hour it exists, used or not: ``teardown``
 deletes it. After a successful ``--update`` the previous configuration and
@@ -25,13 +31,22 @@ from typing import TYPE_CHECKING, Any
 
 from training_jobs.console import say
 from training_jobs.errors import CommandError
+from training_jobs.sagemaker import autoscaling
 from training_jobs.sagemaker.aws import (
     ApiCall,
+    Aws,
     Request,
     describe_or_none,
     placeholder,
 )
 from training_jobs.sagemaker.job_definition import tags
+from training_jobs.sagemaker.rollout import (
+    MAX_ALARMS,
+    Rollout,
+    endpoint_alarms,
+    planned_alarms,
+    rollback_explainer,
+)
 from training_jobs.sagemaker.watch import (
     Kind,
     best_training_job,
@@ -100,10 +115,22 @@ def endpoint_config_request(name: str, model_name: str, hosting: Hosting) -> Req
     }
 
 
-def endpoint_request(endpoint_name: str, config_name: str, *, update: bool) -> Request:
+def endpoint_request(
+    endpoint_name: str,
+    config_name: str,
+    *,
+    update: bool,
+    deployment_config: Request | None = None,
+    retain_variant_properties: bool = False,
+) -> Request:
     request: Request = {"EndpointName": endpoint_name, "EndpointConfigName": config_name}
     if not update:
         request["Tags"] = tags()
+    if deployment_config:
+        request["DeploymentConfig"] = deployment_config
+    if retain_variant_properties:
+        # Keep the instance count autoscaling gave the variant, not the new config's initial one.
+        request["RetainAllVariantProperties"] = True
     return request
 
 
@@ -161,6 +188,27 @@ class Deployment:
     update: bool
     keep_previous: bool
     force: bool
+    rollout: Rollout | None = None
+    scaling: autoscaling.Scaling | None = None
+
+    def __post_init__(self) -> None:
+        if self.rollout is not None and not self.update:
+            raise CommandError("--rollout moves an endpoint's traffic: it needs --update")
+        scaling = self.scaling
+        if scaling is None:
+            return
+        if self.hosting.serverless:
+            raise CommandError(
+                "a serverless endpoint scales by itself, up to --serverless-max-concurrency: "
+                "--min-instances/--max-instances need real-time instances"
+            )
+        if not 1 <= scaling.min_instances <= scaling.max_instances:
+            raise CommandError("--min-instances must be at least 1 and at most --max-instances")
+        if not scaling.min_instances <= self.hosting.instance_count <= scaling.max_instances:
+            raise CommandError(
+                f"--instance-count {self.hosting.instance_count} is outside --min-instances "
+                f"{scaling.min_instances} .. --max-instances {scaling.max_instances}"
+            )
 
     def model_request(self, model_data_url: str) -> Request:
         return model_request(self.model_name, self.image_uri, model_data_url, self.role_arn)
@@ -168,8 +216,23 @@ class Deployment:
     def config_request(self) -> Request:
         return endpoint_config_request(self.config_name, self.model_name, self.hosting)
 
-    def endpoint_request(self) -> Request:
-        return endpoint_request(self.endpoint_name, self.config_name, update=self.update)
+    def endpoint_request(
+        self, alarms: list[str] | None = None, *, retain_variant_properties: bool = False
+    ) -> Request:
+        """CreateEndpoint's or UpdateEndpoint's request; a rollout rolls back on ``alarms``."""
+        return endpoint_request(
+            self.endpoint_name,
+            self.config_name,
+            update=self.update,
+            deployment_config=self.rollout.deployment_config(alarms or [])
+            if self.rollout
+            else None,
+            retain_variant_properties=retain_variant_properties,
+        )
+
+    def _deregisters(self) -> bool:
+        """Whether an update may deregister the variant's autoscaling before UpdateEndpoint."""
+        return self.update and (self.scaling is not None or self.hosting.serverless)
 
     def plan(self, model_data_url: str) -> list[ApiCall]:
         """Every request a run sends, in order (reads left out; their results as placeholders)."""
@@ -188,12 +251,31 @@ class Deployment:
         calls += [
             ApiCall("sagemaker", "CreateModel", self.model_request(model_data_url)),
             ApiCall("sagemaker", "CreateEndpointConfig", self.config_request()),
-            ApiCall(
-                "sagemaker",
-                "UpdateEndpoint" if self.update else "CreateEndpoint",
-                self.endpoint_request(),
-            ),
         ]
+        if self._deregisters():
+            calls += autoscaling.plan_deregister(
+                self.endpoint_name,
+                VARIANT_NAME,
+                "only if the variant is registered for autoscaling and the new config changes "
+                "its instance type (UpdateEndpoint refuses that on a registered variant)",
+            )
+        if self.update:
+            alarms = None
+            if self.rollout:
+                alarms = list(self.rollout.alarms) or planned_alarms()
+            calls.append(
+                ApiCall(
+                    "sagemaker",
+                    "UpdateEndpoint",
+                    self.endpoint_request(alarms),
+                    note="with RetainAllVariantProperties true if the variant stays registered "
+                    "for autoscaling (it keeps the instance count autoscaling gave it)",
+                )
+            )
+        else:
+            calls.append(ApiCall("sagemaker", "CreateEndpoint", self.endpoint_request()))
+        if self.scaling:
+            calls += self.scaling.plan(self.endpoint_name, VARIANT_NAME)
         if self.update and not self.keep_previous:
             calls += [
                 ApiCall(
@@ -284,8 +366,90 @@ def check_gate(
     say(f"gate: {result.describe()}")
 
 
+def live_variant(sagemaker: SageMakerClient, config_name: str) -> Any:
+    """The variant an endpoint config serves (None if the config is gone)."""
+    config = describe_or_none(sagemaker.describe_endpoint_config, EndpointConfigName=config_name)
+    variants = [] if config is None else config["ProductionVariants"]
+    return next((v for v in variants if v["VariantName"] == VARIANT_NAME), None)
+
+
+def check_wait(deployment: Deployment, wait: bool) -> None:
+    """Autoscaling is registered once the endpoint is InService: that needs the wait."""
+    if deployment.scaling is not None and not wait:
+        raise CommandError(
+            "autoscaling is registered once the endpoint is InService: drop --no-wait"
+        )
+
+
+@dataclass(frozen=True)
+class _Scaled:
+    """The variant's autoscaling before an update, and whether the update must remove it."""
+
+    registered: autoscaling.Registered | None
+    deregister_first: bool
+
+
+def _scaled_before_update(
+    aws: Aws, deployment: Deployment, endpoint: Any, *, wait: bool
+) -> _Scaled:
+    target = autoscaling.registered(aws.autoscaling, deployment.endpoint_name, VARIANT_NAME)
+    if target is None:
+        return _Scaled(None, deregister_first=False)
+    live = live_variant(aws.sagemaker, endpoint["EndpointConfigName"]) or {}
+    hosting = deployment.hosting
+    if not hosting.serverless and live.get("InstanceType") == hosting.instance_type:
+        return _Scaled(target, deregister_first=False)
+    if deployment.scaling is None and not hosting.serverless:
+        raise CommandError(
+            f"endpoint {deployment.endpoint_name} autoscales {live.get('InstanceType')} between "
+            f"{target.min_capacity} and {target.max_capacity} instances; UpdateEndpoint refuses "
+            "another instance type on it, and the target per instance changes with the type: "
+            "give --min-instances, --max-instances and --target-invocations for the new one"
+        )
+    if not wait:
+        raise CommandError(
+            "the update replaces the endpoint's autoscaling, registered again once the "
+            "endpoint is InService: drop --no-wait"
+        )
+    return _Scaled(target, deregister_first=True)
+
+
+def _rollback_alarms(aws: Aws, deployment: Deployment) -> list[str]:
+    """The alarms the rollout rolls back on: --rollback-alarm's, else the endpoint's."""
+    rollout = deployment.rollout
+    if rollout is None:
+        return []
+    if rollout.alarms:
+        answer = aws.cloudwatch.describe_alarms(AlarmNames=list(rollout.alarms))
+        found = {
+            a["AlarmName"]
+            for a in [*answer.get("MetricAlarms", []), *answer.get("CompositeAlarms", [])]
+        }
+        missing = [name for name in rollout.alarms if name not in found]
+        if missing:
+            raise CommandError(f"no CloudWatch alarm named {', '.join(missing)} in {aws.region}")
+        alarms = list(rollout.alarms)
+    else:
+        alarms = endpoint_alarms(aws.cloudwatch, deployment.endpoint_name, VARIANT_NAME)
+    if len(alarms) > MAX_ALARMS:
+        raise CommandError(
+            f"{len(alarms)} alarms watch endpoint {deployment.endpoint_name}; a rollout takes "
+            f"at most {MAX_ALARMS}: choose them with --rollback-alarm"
+        )
+    if alarms:
+        say(f"rollout: {rollout.describe()}; rolls back if one fires: {', '.join(alarms)}")
+    else:
+        say(
+            f"rollout: {rollout.describe()}; no alarm watches endpoint "
+            f"{deployment.endpoint_name}'s ModelLatency or Invocation5XXErrors, so it cannot "
+            "roll back by itself (deploy the stack with the sagemaker backend, or pass "
+            "--rollback-alarm)"
+        )
+    return alarms
+
+
 def deploy(
-    sagemaker: SageMakerClient,
+    aws: Aws,
     deployment: Deployment,
     model_data_url: str,
     *,
@@ -293,7 +457,13 @@ def deploy(
     poll_seconds: float,
     timeout_seconds: float,
 ) -> None:
-    """Create model and config, then create or update the endpoint; clean up after an update."""
+    """Create model and config, then create or update the endpoint; clean up after an update.
+
+    Autoscaling is registered once the endpoint is InService; an update that has to
+    remove it first puts it back if SageMaker rolls the update back.
+    """
+    check_wait(deployment, wait)
+    sagemaker = aws.sagemaker
     endpoint = describe(sagemaker, Kind.ENDPOINT, deployment.endpoint_name)
     _check_endpoint(deployment, endpoint)
     model_exists = (
@@ -309,6 +479,10 @@ def deploy(
         raise CommandError(
             f"endpoint {deployment.endpoint_name} already uses {deployment.config_name}"
         )
+    scaled = _Scaled(None, deregister_first=False)
+    if deployment.update:
+        scaled = _scaled_before_update(aws, deployment, endpoint, wait=wait)
+    alarms = _rollback_alarms(aws, deployment)
     _replace_or_refuse(sagemaker, "model", deployment.model_name, model_exists, deployment.force)
     _replace_or_refuse(
         sagemaker, "endpoint config", deployment.config_name, config_exists, deployment.force
@@ -320,8 +494,17 @@ def deploy(
     say(f"created endpoint config {deployment.config_name}: {deployment.hosting.describe()}")
     previous_config = endpoint["EndpointConfigName"] if endpoint is not None else None
     if deployment.update:
-        sagemaker.update_endpoint(**deployment.endpoint_request())
+        if scaled.registered is not None and scaled.deregister_first:
+            autoscaling.deregister(aws.autoscaling, scaled.registered)
+        retain = scaled.registered is not None and not scaled.deregister_first
+        sagemaker.update_endpoint(
+            **deployment.endpoint_request(alarms, retain_variant_properties=retain)
+        )
         say(f"updating endpoint {deployment.endpoint_name} to {deployment.config_name}")
+        if retain:
+            say("its autoscaling stays, and so does the instance count autoscaling gave it")
+        elif scaled.deregister_first and deployment.hosting.serverless:
+            say("serverless: SageMaker scales it up to its MaxConcurrency, without autoscaling")
     else:
         sagemaker.create_endpoint(**deployment.endpoint_request())
         say(f"creating endpoint {deployment.endpoint_name} (billed per hour until teardown)")
@@ -332,17 +515,22 @@ def deploy(
                 f"with `python -m training_jobs teardown --endpoint-config-name {previous_config}`"
             )
         return
-    state = wait_until_finished(
-        sagemaker,
-        Kind.ENDPOINT,
-        deployment.endpoint_name,
-        poll_seconds=poll_seconds,
-        timeout_seconds=timeout_seconds,
-    )
-    in_use = state.description.get("EndpointConfigName")
-    if in_use != deployment.config_name:
-        reason = state.description.get("FailureReason") or "no reason given"
-        raise CommandError(f"endpoint {deployment.endpoint_name} rolled back to {in_use}: {reason}")
+    try:
+        wait_until_finished(
+            sagemaker,
+            Kind.ENDPOINT,
+            deployment.endpoint_name,
+            poll_seconds=poll_seconds,
+            timeout_seconds=timeout_seconds,
+            target_config=deployment.config_name if deployment.update else None,
+            explain=rollback_explainer(aws),
+        )
+    except CommandError:
+        if scaled.registered is not None and scaled.deregister_first:
+            _restore_after_rollback(aws, deployment, scaled.registered, previous_config)
+        raise
+    if deployment.scaling is not None:
+        deployment.scaling.apply(aws.autoscaling, deployment.endpoint_name, VARIANT_NAME)
     if previous_config and not deployment.keep_previous:
         old_models = [
             m for m in models_of_config(sagemaker, previous_config) if m != deployment.model_name
@@ -352,6 +540,23 @@ def deploy(
         for model in old_models:
             sagemaker.delete_model(ModelName=model)
             say(f"deleted previous model {model}")
+
+
+def _restore_after_rollback(
+    aws: Aws, deployment: Deployment, target: autoscaling.Registered, previous_config: str | None
+) -> None:
+    """The update removed the variant's autoscaling: put it back if the old config serves again."""
+    endpoint = describe(aws.sagemaker, Kind.ENDPOINT, deployment.endpoint_name) or {}
+    if endpoint.get("EndpointStatus") == "InService" and (
+        endpoint.get("EndpointConfigName") == previous_config
+    ):
+        autoscaling.restore(aws.autoscaling, target)
+    else:
+        say(
+            f"{target.resource_id} is not registered for autoscaling any more (it was "
+            f"{target.min_capacity}-{target.max_capacity} instances); register it again once "
+            "the endpoint is InService"
+        )
 
 
 def choose_hosting(

@@ -1,11 +1,12 @@
 """``teardown``: delete what costs money, stop what runs, and list what is left.
 
 An endpoint bills every hour it exists, whether or not anyone calls it.
-``--endpoint-name`` deletes the endpoint, its endpoint configuration and the
-models of that configuration (a model or configuration another endpoint still
-uses is kept). Leftovers are deleted by name; running jobs are stopped by
-name. Every run ends by listing the endpoints, configurations and models that
-exist and the jobs still in progress, so nothing keeps billing unseen.
+``--endpoint-name`` deletes the endpoint's autoscaling (policies, then the
+scalable target), the endpoint, its endpoint configuration and the models of
+that configuration (a model or configuration another endpoint still uses is
+kept). Leftovers are deleted by name; running jobs are stopped by name. Every
+run ends by listing the endpoints, configurations, models and scalable targets
+that exist and the jobs still in progress, so nothing keeps billing unseen.
 """
 
 from __future__ import annotations
@@ -15,14 +16,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from training_jobs.console import say
+from training_jobs.sagemaker import autoscaling
 from training_jobs.sagemaker.aws import (
     ApiCall,
+    Aws,
     describe_or_none,
     placeholder,
 )
-from training_jobs.sagemaker.watch import Kind, describe, models_of_config
+from training_jobs.sagemaker.watch import Kind, describe, models_of_config, variants_of
 
 if TYPE_CHECKING:
+    from mypy_boto3_application_autoscaling import ApplicationAutoScalingClient
     from mypy_boto3_sagemaker import SageMakerClient
 
 
@@ -40,8 +44,10 @@ class Resource:
 # --- what exists --------------------------------------------------------------------
 
 
-def existing_resources(sagemaker: SageMakerClient) -> Iterator[Resource]:
-    """Endpoints (any state), endpoint configs, models, and jobs in progress."""
+def existing_resources(
+    sagemaker: SageMakerClient, scaling: ApplicationAutoScalingClient
+) -> Iterator[Resource]:
+    """Endpoints (any state), endpoint configs, models, scalable targets, jobs in progress."""
     for endpoints in sagemaker.get_paginator("list_endpoints").paginate():
         for endpoint in endpoints["Endpoints"]:
             yield Resource("endpoint", endpoint["EndpointName"], endpoint["EndpointStatus"])
@@ -51,6 +57,9 @@ def existing_resources(sagemaker: SageMakerClient) -> Iterator[Resource]:
     for models in sagemaker.get_paginator("list_models").paginate():
         for model in models["Models"]:
             yield Resource("model", model["ModelName"])
+    for target in autoscaling.scalable_targets(scaling):
+        bounds = f"{target['MinCapacity']}-{target['MaxCapacity']} instances"
+        yield Resource("scalable-target", target["ResourceId"], detail=bounds)
 
     for trainings in sagemaker.get_paginator("list_training_jobs").paginate(
         StatusEquals="InProgress"
@@ -75,8 +84,8 @@ def existing_resources(sagemaker: SageMakerClient) -> Iterator[Resource]:
             )
 
 
-def print_inventory(sagemaker: SageMakerClient) -> list[Resource]:
-    resources = list(existing_resources(sagemaker))
+def print_inventory(aws: Aws) -> list[Resource]:
+    resources = list(existing_resources(aws.sagemaker, aws.autoscaling))
     for resource in resources:
         print(resource.line())
     billed = [r for r in resources if r.kind.endswith("endpoint") or r.kind.endswith("-job")]
@@ -86,9 +95,12 @@ def print_inventory(sagemaker: SageMakerClient) -> list[Resource]:
             + ", ".join(f"{r.kind} {r.name}" for r in billed)
         )
     elif resources:
-        say("nothing is billed by the hour; what is listed is free to keep (models, configs)")
+        say(
+            "nothing is billed by the hour; what is listed is free to keep "
+            "(models, configs, scalable targets)"
+        )
     else:
-        say("nothing left: no endpoints, endpoint configs, models or running jobs")
+        say("nothing left: no endpoints, endpoint configs, models, scalable targets or jobs")
     return resources
 
 
@@ -112,12 +124,13 @@ def _in_use_elsewhere(sagemaker: SageMakerClient, leaving: set[str]) -> tuple[se
 
 
 def delete_endpoints(
-    sagemaker: SageMakerClient,
+    aws: Aws,
     endpoints: Sequence[str],
     configs: Sequence[str],
     models: Sequence[str],
 ) -> None:
-    """Delete the endpoints with their configs and models, then the named leftovers."""
+    """Delete the endpoints with their autoscaling, configs and models, then the leftovers."""
+    sagemaker = aws.sagemaker
     config_names = list(configs)
     model_names = list(models)
     for name in endpoints:
@@ -126,6 +139,10 @@ def delete_endpoints(
             say(f"endpoint {name} does not exist (already deleted?)")
             continue
         config = endpoint["EndpointConfigName"]
+        for variant in variants_of(sagemaker, endpoint):
+            target = autoscaling.registered(aws.autoscaling, name, variant)
+            if target is not None:
+                autoscaling.deregister(aws.autoscaling, target)
         sagemaker.delete_endpoint(EndpointName=name)
         say(f"deleted endpoint {name}")
         model_names += models_of_config(sagemaker, config)
@@ -207,6 +224,10 @@ def plan(teardown: Teardown) -> list[ApiCall]:
     ]
     for name in teardown.endpoints:
         described = f"DescribeEndpoint({name})"
+        variant = placeholder(described, "ProductionVariants[].VariantName")
+        calls += autoscaling.plan_deregister(
+            name, variant, "for each variant registered for autoscaling"
+        )
         calls += [
             ApiCall("sagemaker", "DeleteEndpoint", {"EndpointName": name}),
             ApiCall(

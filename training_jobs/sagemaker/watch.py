@@ -1,8 +1,11 @@
 """The state of jobs and endpoints, and waiting on them with visible progress.
 
 SageMaker jobs take minutes to hours. Waiting prints one line per check to
-stderr (elapsed time, state, secondary status or job counters) instead of
-sitting silent, and a job that fails ends the wait with its FailureReason.
+stderr (elapsed time, state, secondary status or job counters; an endpoint's
+rollout stage) instead of sitting silent, and a job that fails ends the wait
+with its FailureReason. An endpoint update that SageMaker rolled back (an alarm
+fired, or the new fleet did not start) ends InService on the configuration it
+had: waiting on the update reports that as a failure.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from training_jobs.console import say
 from training_jobs.errors import CommandError
 from training_jobs.sagemaker.aws import describe_or_none
+from training_jobs.sagemaker.rollout import pending_config, rollout_progress
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -93,10 +97,25 @@ class State:
     succeeded: bool = False
     failure_reason: str | None = None
     description: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    #: An endpoint update ended back on the configuration it started from.
+    rolled_back: bool = False
 
     def line(self) -> str:
         text = f"{self.kind.label} {self.name}: {self.status}"
         return f"{text} ({self.detail})" if self.detail else text
+
+    @property
+    def rollout_failed(self) -> bool:
+        """An endpoint update ended rolled back, or its rollback failed too."""
+        return self.rolled_back or self.status == "UpdateRollbackFailed"
+
+    def failure_line(self) -> str:
+        """What went wrong, in one line, once it finished without success."""
+        reason = self.failure_reason or "no reason given"
+        if self.rolled_back:
+            config = self.description.get("EndpointConfigName")
+            return f"{self.kind.label} {self.name} rolled back to {config}: {reason}"
+        return f"{self.kind.label} {self.name} {self.status}: {reason}"
 
 
 def _job_state(
@@ -152,22 +171,37 @@ def transform_job_state(sagemaker: SageMakerClient, name: str) -> State:
     return _job_state(Kind.TRANSFORM_JOB, name, job["TransformJobStatus"], "", dict(job))
 
 
-def endpoint_state(sagemaker: SageMakerClient, name: str) -> State:
+#: Where an endpoint stops changing: InService (after an update, possibly on the old
+#: configuration), or failed. UpdateRollbackFailed: the update and its rollback both failed.
+_ENDPOINT_SETTLED = {"InService", "Failed", "OutOfService", "UpdateRollbackFailed"}
+
+
+def endpoint_state(
+    sagemaker: SageMakerClient, name: str, target_config: str | None = None
+) -> State:
+    """The endpoint's state; with ``target_config``, InService on another config is a rollback."""
     endpoint = sagemaker.describe_endpoint(EndpointName=name)
     status = endpoint["EndpointStatus"]
-    finished = status in {"InService", "Failed", "OutOfService"}
+    config = endpoint.get("EndpointConfigName", "?")
+    finished = status in _ENDPOINT_SETTLED
+    rolled_back = finished and status == "InService" and target_config not in (None, config)
+    succeeded = status == "InService" and not rolled_back
     reason = endpoint.get("FailureReason") or None
+    if status == "UpdateRollbackFailed" and not reason:
+        reason = "the update and its rollback failed: it serves a mix of old and new configurations"
+    progress = rollout_progress(endpoint)
     return State(
         kind=Kind.ENDPOINT,
         name=name,
         status=status,
-        detail=f"config {endpoint.get('EndpointConfigName', '?')}",
+        detail=f"config {config}" + (f"; {progress}" if progress else ""),
         finished=finished,
-        succeeded=status == "InService",
-        failure_reason=(reason or f"endpoint is {status}")
-        if finished and status != "InService"
+        succeeded=succeeded,
+        failure_reason=(reason or (None if rolled_back else f"endpoint is {status}"))
+        if finished and not succeeded
         else None,
         description=dict(endpoint),
+        rolled_back=rolled_back,
     )
 
 
@@ -208,21 +242,31 @@ def wait_until_finished(
     timeout_seconds: float,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    target_config: str | None = None,
+    explain: Callable[[State], str | None] | None = None,
 ) -> State:
-    """Poll until the job or endpoint settles; raise CommandError if it failed or time ran out."""
+    """Poll until the job or endpoint settles; raise CommandError if it failed or time ran out.
+
+    An endpoint update's target configuration is ``target_config`` or, once seen, the
+    one DescribeEndpoint says it is rolling out: ending InService on another one is a
+    rollback. ``explain`` may add to the failure (which alarm fired).
+    """
     read = READERS[kind]
     started = clock()
     try:
         while True:
-            state = read(sagemaker, name)
+            if kind is Kind.ENDPOINT:
+                state = endpoint_state(sagemaker, name, target_config)
+                target_config = target_config or pending_config(state.description)
+            else:
+                state = read(sagemaker, name)
             elapsed = clock() - started
             say(f"[{elapsed_text(elapsed)}] {state.line()}")
             if state.finished:
                 if not state.succeeded:
-                    raise CommandError(
-                        f"{kind.label} {name} {state.status}: "
-                        f"{state.failure_reason or 'no reason given'}"
-                    )
+                    extra = explain(state) if explain else None
+                    message = state.failure_line()
+                    raise CommandError(f"{message}; {extra}" if extra else message)
                 return state
             if elapsed + poll_seconds > timeout_seconds:
                 raise CommandError(
@@ -252,3 +296,14 @@ def models_of_config(sagemaker: SageMakerClient, config_name: str) -> list[str]:
     if config is None:
         return []
     return [v["ModelName"] for v in config["ProductionVariants"] if v.get("ModelName")]
+
+
+def variants_of(sagemaker: SageMakerClient, endpoint: Mapping[str, Any]) -> list[str]:
+    """An endpoint's variant names (from its config when DescribeEndpoint does not list them)."""
+    variants = [v["VariantName"] for v in endpoint.get("ProductionVariants") or []]
+    if variants:
+        return variants
+    config = describe_or_none(
+        sagemaker.describe_endpoint_config, EndpointConfigName=endpoint["EndpointConfigName"]
+    )
+    return [v["VariantName"] for v in (config or {}).get("ProductionVariants", [])]

@@ -6,8 +6,6 @@ import json
 from typing import Any
 
 import pytest
-from samtranslator.parser.parser import Parser
-from samtranslator.translator.translator import Translator
 from training_jobs.local_api.gateway import (
     INVALID_API_KEY,
     MISSING_AUTHENTICATION_TOKEN,
@@ -16,22 +14,7 @@ from training_jobs.local_api.gateway import (
 
 from jira_priority.settings import FUNCTION_TIMEOUT_SECONDS
 from tests.support.sam_template import load_template
-
-
-class NoManagedPolicies:
-    """The template names no managed policy, so the loader is never consulted."""
-
-    def load(self) -> dict[str, str]:
-        return {}
-
-
-def translate(parameters: dict[str, str] | None = None) -> dict[str, Any]:
-    sam = load_template()
-    # What `sam package` does before CloudFormation sees the template.
-    sam["Resources"]["PredictFunction"]["Properties"]["CodeUri"] = "s3://artifacts/predict.zip"
-    translator = Translator(NoManagedPolicies(), Parser())  # type: ignore[arg-type]
-    values = {"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", **(parameters or {})}
-    return translator.translate(sam, parameter_values=values)  # type: ignore[no-any-return]
+from tests.support.sam_template import sam_transform as translate
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +152,13 @@ def test_log_group_has_retention(cfn: dict[str, Any]) -> None:
 
 def test_outputs_are_described(cfn: dict[str, Any]) -> None:
     outputs = cfn["Outputs"]
-    assert set(outputs) == {"PredictApiUrl", "ApiKeyId", "PredictFunctionArn"}
+    assert set(outputs) == {
+        "PredictApiUrl",
+        "ApiKeyId",
+        "PredictFunctionArn",
+        "AlarmTopicArn",
+        "DashboardUrl",
+    }
     assert all(output["Description"] for output in outputs.values())
     assert outputs["ApiKeyId"]["Value"] == {"Ref": "PriorityApiApiKey"}
 

@@ -29,6 +29,7 @@ TICKETS = (
 
 @pytest.fixture(autouse=True)
 def no_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # no build/data/validation.txt: dry runs need no gate data
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
@@ -53,11 +54,23 @@ def commands(tmp_path: Path) -> dict[str, list[str]]:
         ],
         "deploy-model-data": ["deploy", "--model-data-url", "s3://b/model.tar.gz"],
         "deploy-force": ["deploy", "--training-job", "bt-1", "--model-name", "m-1", "--force"],
+        "deploy-autoscaling": [
+            "deploy", "--training-job", "bt-1", "--min-instances", "1", "--max-instances", "4",
+        ],
+        "deploy-update-rollout": [
+            "deploy", "--training-job", "bt-1", "--update", "--ignore-gate", "--rollout", "linear",
+            "--rollback-alarm", "a",
+        ],
+        "deploy-update-autoscaling": [
+            "deploy", "--model-data-url", "s3://b/model.tar.gz", "--update", "--ignore-gate",
+            "--min-instances", "2", "--max-instances", "3", "--instance-type", "ml.c5.xlarge",
+        ],
         "transform": [
             "transform", "--input", str(tickets), "--output", str(tmp_path / "out.csv"),
             "--model-name", "m-1",
         ],
         "status": ["status", "--tuning-job", "tune-1"],
+        "status-endpoint": ["status", "--endpoint", "e-1"],
         "teardown": [
             "teardown", "--endpoint-name", "e-1", "--endpoint-config-name", "c-1",
             "--model-name", "m-1", "--stop-training-job", "t-1", "--stop-tuning-job", "h-1",
@@ -72,18 +85,33 @@ EXPECTED_OPERATIONS = {
     "tune": ["CreateHyperParameterTuningJob"],
     "deploy-training-job": ["CreateModel", "CreateEndpointConfig", "CreateEndpoint"],
     "deploy-tuning-job-update-serverless": [
-        "CreateModel", "CreateEndpointConfig", "UpdateEndpoint", "DeleteEndpointConfig",
-        "DeleteModel",
+        "CreateModel", "CreateEndpointConfig", "DeleteScalingPolicy", "DeregisterScalableTarget",
+        "UpdateEndpoint", "DeleteEndpointConfig", "DeleteModel",
     ],
     "deploy-model-data": ["CreateModel", "CreateEndpointConfig", "CreateEndpoint"],
     "deploy-force": [
         "DeleteModel", "DeleteEndpointConfig", "CreateModel", "CreateEndpointConfig",
         "CreateEndpoint",
     ],
+    "deploy-autoscaling": [
+        "CreateModel", "CreateEndpointConfig", "CreateEndpoint", "RegisterScalableTarget",
+        "PutScalingPolicy",
+    ],
+    "deploy-update-rollout": [
+        "CreateModel", "CreateEndpointConfig", "UpdateEndpoint", "DeleteEndpointConfig",
+        "DeleteModel",
+    ],
+    "deploy-update-autoscaling": [
+        "CreateModel", "CreateEndpointConfig", "DeleteScalingPolicy", "DeregisterScalableTarget",
+        "UpdateEndpoint", "RegisterScalableTarget", "PutScalingPolicy", "DeleteEndpointConfig",
+        "DeleteModel",
+    ],
     "transform": ["PutObject", "CreateTransformJob"],
     "status": ["DescribeHyperParameterTuningJob"],
+    "status-endpoint": ["DescribeEndpoint", "DescribeScalableTargets"],
     "teardown": [
-        "StopTrainingJob", "StopHyperParameterTuningJob", "StopTransformJob", "DeleteEndpoint",
+        "StopTrainingJob", "StopHyperParameterTuningJob", "StopTransformJob",
+        "DeleteScalingPolicy", "DeregisterScalableTarget", "DeleteEndpoint",
         "DeleteEndpointConfig", "DeleteModel", "DeleteEndpointConfig", "DeleteModel",
     ],
 }  # fmt: skip
@@ -144,3 +172,160 @@ def test_the_dry_run_request_is_exactly_what_a_real_run_sends(
 
     assert result.code == 0, result.err
     assert planned["HyperParameters"]["epochs"] == "3"
+
+
+# --- guarded rollouts and autoscaling in the plan -----------------------------------
+
+
+def planned(capsys: pytest.CaptureFixture[str], *argv: str) -> list[dict[str, Any]]:
+    result = run_tool(capsys, "deploy", "--training-job", "bt-1", *argv, "--dry-run")
+    assert result.code == 0, result.err
+    requests: list[dict[str, Any]] = result.json()["requests"]
+    return requests
+
+
+def the(requests: list[dict[str, Any]], operation: str) -> dict[str, Any]:
+    (request,) = [r["request"] for r in requests if r["operation"] == operation]
+    return request
+
+
+UPDATE = ("--update", "--ignore-gate")
+
+
+@pytest.mark.parametrize(
+    ("rollout", "routing"),
+    [
+        ("canary", {"Type": "CANARY", "WaitIntervalInSeconds": 600,
+                    "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10}}),
+        ("linear", {"Type": "LINEAR", "WaitIntervalInSeconds": 600,
+                    "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 25}}),
+        ("all-at-once", {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 600}),
+    ],
+)  # fmt: skip
+def test_a_rollout_plans_its_deployment_config_with_the_alarms_in_order(
+    capsys: pytest.CaptureFixture[str], rollout: str, routing: dict[str, Any]
+) -> None:
+    requests = planned(
+        capsys, *UPDATE, "--rollout", rollout, "--rollback-alarm", "zeta", "--rollback-alarm", "A"
+    )
+
+    assert the(requests, "UpdateEndpoint")["DeploymentConfig"] == {
+        "BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": routing},
+        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "zeta"}, {"AlarmName": "A"}]},
+    }
+
+
+def test_rollout_steps_and_baking_are_options(capsys: pytest.CaptureFixture[str]) -> None:
+    linear = planned(
+        capsys, *UPDATE, "--rollout", "linear", "--linear-step-size", "2", "--bake-seconds", "120"
+    )
+    canary = planned(capsys, *UPDATE, "--rollout", "canary", "--canary-size", "50%")
+
+    routing = the(linear, "UpdateEndpoint")["DeploymentConfig"]["BlueGreenUpdatePolicy"]
+    assert routing["TrafficRoutingConfiguration"] == {
+        "Type": "LINEAR",
+        "WaitIntervalInSeconds": 120,
+        "LinearStepSize": {"Type": "INSTANCE_COUNT", "Value": 2},
+    }
+    routing = the(canary, "UpdateEndpoint")["DeploymentConfig"]["BlueGreenUpdatePolicy"]
+    assert routing["TrafficRoutingConfiguration"]["CanarySize"] == {
+        "Type": "CAPACITY_PERCENT",
+        "Value": 50,
+    }
+
+
+def test_without_rollback_alarms_the_plan_names_the_read_that_finds_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    requests = planned(capsys, *UPDATE, "--rollout", "canary")
+
+    alarms = the(requests, "UpdateEndpoint")["DeploymentConfig"]["AutoRollbackConfiguration"]
+    assert alarms == {
+        "Alarms": [
+            {
+                "AlarmName": "<DescribeAlarmsForMetric(ModelLatency, Invocation5XXErrors)"
+                ".MetricAlarms[].AlarmName>"
+            }
+        ]
+    }
+
+
+def test_an_update_without_rollout_sends_no_deployment_config(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    requests = planned(capsys, *UPDATE)
+
+    assert the(requests, "UpdateEndpoint") == {
+        "EndpointName": "jira-priority",
+        "EndpointConfigName": the(requests, "CreateEndpointConfig")["EndpointConfigName"],
+    }
+
+
+def test_autoscaling_registers_the_variant_then_its_policy_after_the_endpoint(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    requests = planned(
+        capsys, "--endpoint-name", "jp-as", "--min-instances", "2", "--max-instances", "6",
+        "--target-invocations", "1200",
+    )  # fmt: skip
+
+    operations = [r["operation"] for r in requests]
+    assert operations.index("CreateEndpoint") < operations.index("RegisterScalableTarget")
+    assert operations.index("RegisterScalableTarget") < operations.index("PutScalingPolicy")
+    assert the(requests, "RegisterScalableTarget") == {
+        "ServiceNamespace": "sagemaker",
+        "ResourceId": "endpoint/jp-as/variant/AllTraffic",
+        "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+        "MinCapacity": 2,
+        "MaxCapacity": 6,
+        "Tags": {"project": "jira-priority"},
+    }
+    policy = the(requests, "PutScalingPolicy")
+    assert policy["PolicyName"] == "jp-as-invocations-per-instance"
+    assert policy["PolicyType"] == "TargetTrackingScaling"
+    assert policy["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == 1200.0
+    assert (
+        the(requests, "CreateEndpointConfig")["ProductionVariants"][0]["InitialInstanceCount"] == 2
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--rollout", "canary"], "--rollout moves an existing endpoint's traffic"),
+        ([*UPDATE, "--rollback-alarm", "a"], "--rollback-alarm needs --rollout"),
+        ([*UPDATE, "--bake-seconds", "60"], "--bake-seconds needs --rollout"),
+        ([*UPDATE, "--rollout", "linear", "--canary-size", "5%"],
+         "--canary-size goes with --rollout canary"),
+        ([*UPDATE, "--rollout", "canary", "--linear-step-size", "20%"],
+         "--linear-step-size goes with --rollout linear"),
+        ([*UPDATE, "--rollout", "blue-green"], "'blue-green' is not one of"),
+        (["--min-instances", "2"], "give --min-instances and --max-instances together"),
+        (["--target-invocations", "10"], "--target-invocations needs --min-instances"),
+        ([*UPDATE, "--rollout", "canary", "--canary-size", "ten"], "is not a size"),
+    ],
+)  # fmt: skip
+def test_options_that_go_together_are_a_usage_error(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    result = run_tool(capsys, "deploy", "--training-job", "bt-1", *argv, "--dry-run")
+
+    assert result.code == 2
+    assert message in result.err
+    assert result.out == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--rollout", "canary", "--canary-size", "60%"], "--canary-size is at most 50%"),
+        (["--rollout", "linear", "--linear-step-size", "5%"], "--linear-step-size is 10% to 50%"),
+    ],
+)
+def test_rollout_steps_keep_sagemakers_bounds(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    result = run_tool(capsys, "deploy", "--training-job", "bt-1", *UPDATE, *argv, "--dry-run")
+
+    assert result.code == 1
+    assert message in result.err

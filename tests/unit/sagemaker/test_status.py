@@ -14,6 +14,7 @@ from training_jobs.sagemaker.watch import Kind, wait_until_finished
 
 from tests.support.sagemaker import (
     REGION,
+    StubbedAws,
     run_tool,
     train_job,
 )
@@ -203,3 +204,138 @@ def test_interrupting_a_wait_says_the_job_carries_on(
     err = capsys.readouterr().err
     assert "training job bt-watch carries on without us" in err
     assert "teardown --stop-training-job bt-watch" in err
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_status_of_an_endpoint_shows_its_autoscaling(capsys: pytest.CaptureFixture[str]) -> None:
+    train_job(capsys, "bt-sas")
+    deployed = run_tool(capsys, "deploy", "--training-job", "bt-sas", "--endpoint-name", "jp-sas",
+                        "--poll-seconds", "0.01", "--min-instances", "1", "--max-instances", "3",
+                        "--target-invocations", "450")  # fmt: skip
+    assert deployed.code == 0, deployed.err
+
+    result = run_tool(capsys, "status", "--endpoint", "jp-sas")
+
+    assert result.code == 0, result.err
+    summary = result.json()
+    assert summary["autoscaling"] == [
+        {
+            "resource_id": "endpoint/jp-sas/variant/AllTraffic",
+            "min_instances": 1,
+            "max_instances": 3,
+            "policies": [
+                {
+                    "name": "jp-sas-invocations-per-instance",
+                    "type": "TargetTrackingScaling",
+                    "metric": "SageMakerVariantInvocationsPerInstance",
+                    "target_value": 450.0,
+                }
+            ],
+        }
+    ]
+    assert summary["rollout"] is None
+    assert summary["rolled_back"] is False
+
+
+def endpoint(config: str, status: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "EndpointName": "jp-live",
+        "EndpointArn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint/jp-live",
+        "EndpointConfigName": config,
+        "EndpointStatus": status,
+        "CreationTime": "2026-11-24T00:00:00Z",
+        "LastModifiedTime": "2026-11-24T00:00:00Z",
+        **extra,
+    }
+
+
+def pending(stage: str, current: int) -> dict[str, Any]:
+    return {
+        "EndpointConfigName": "jp-new",
+        "ProductionVariants": [
+            {
+                "VariantName": "AllTraffic",
+                "CurrentInstanceCount": current,
+                "DesiredInstanceCount": 2,
+                "VariantStatus": [{"Status": stage}],
+            }
+        ],
+    }
+
+
+ROLLOUT = {
+    "BlueGreenUpdatePolicy": {
+        "TrafficRoutingConfiguration": {
+            "Type": "LINEAR",
+            "WaitIntervalInSeconds": 60,
+            "LinearStepSize": {"Type": "INSTANCE_COUNT", "Value": 1},
+        }
+    },
+    "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "jp-endpoint-latency-p99"}]},
+}
+
+
+def test_status_wait_follows_a_rollout_and_reports_its_rollback_with_the_alarm(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with StubbedAws() as clients:
+        request = {"EndpointName": "jp-live"}
+        for answer in (
+            endpoint("jp-old", "Updating", PendingDeploymentSummary=pending("Creating", 0)),
+            endpoint("jp-old", "Updating", PendingDeploymentSummary=pending("Baking", 1)),
+            endpoint("jp-old", "InService", FailureReason="Rolled back: alarm went off.",
+                     LastDeploymentConfig=ROLLOUT),
+        ):  # fmt: skip
+            clients.sagemaker.add_response("describe_endpoint", answer, request)
+        clients.cloudwatch.add_response(
+            "describe_alarms",
+            {
+                "MetricAlarms": [
+                    {"AlarmName": "jp-endpoint-latency-p99", "StateValue": "ALARM",
+                     "StateReason": "Threshold Crossed"}
+                ],
+                "CompositeAlarms": [],
+            },
+            {"AlarmNames": ["jp-endpoint-latency-p99"]},
+        )  # fmt: skip
+        monkeypatch.setattr(aws_module, "Aws", lambda region: clients.aws)
+
+        result = run_tool(
+            capsys, "status", "--endpoint", "jp-live", "--wait", "--poll-seconds", "0.001",
+            "--region", REGION,
+        )  # fmt: skip
+        clients.assert_no_pending_responses()
+
+    assert result.code == 1
+    lines = result.err.splitlines()
+    assert lines[0].endswith(
+        "endpoint jp-live: Updating (config jp-old; rolling out jp-new: AllTraffic Creating, "
+        "0/2 new instances)"
+    )
+    assert lines[1].endswith("rolling out jp-new: AllTraffic Baking, 1/2 new instances)")
+    assert lines[-1] == (
+        "status: endpoint jp-live rolled back to jp-old: Rolled back: alarm went off.; "
+        "alarm jp-endpoint-latency-p99 is in ALARM (Threshold Crossed)"
+    )
+
+
+def test_a_failed_rollback_ends_the_wait_as_a_failure(client_and_stubber: Any) -> None:
+    client, stubber = client_and_stubber
+    stubber.add_response(
+        "describe_endpoint",
+        endpoint("jp-old", "UpdateRollbackFailed"),
+        {"EndpointName": "jp-live"},
+    )
+    fake = FakeTime()
+
+    with pytest.raises(CommandError) as raised:
+        wait_until_finished(
+            client, Kind.ENDPOINT, "jp-live", poll_seconds=60, timeout_seconds=3600,
+            sleep=fake.sleep, clock=fake.clock,
+        )  # fmt: skip
+
+    assert str(raised.value) == (
+        "endpoint jp-live UpdateRollbackFailed: the update and its rollback failed: it serves "
+        "a mix of old and new configurations"
+    )
+    assert fake.sleeps == []

@@ -1,7 +1,8 @@
-"""``teardown``: endpoints go with their configs and models; running jobs are stopped.
+"""``teardown``: endpoints go with their autoscaling, configs and models; jobs are stopped.
 
-Deleting and listing run against moto. moto has no StopTrainingJob (nor the
-tuning and transform equivalents), so stopping is checked with a Stubber.
+Deleting and listing run against moto (SageMaker and Application Auto Scaling).
+moto has no StopTrainingJob (nor the tuning and transform equivalents), so
+stopping is checked with a Stubber.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
+from training_jobs.sagemaker import aws as aws_module
 from training_jobs.sagemaker.teardown import stop_jobs
 
 from tests.support.sagemaker import (
@@ -22,14 +24,43 @@ from tests.support.sagemaker import (
 )
 
 
-def deploy_endpoint(capsys: pytest.CaptureFixture[str], job: str, endpoint: str) -> None:
+def deploy_endpoint(
+    capsys: pytest.CaptureFixture[str], job: str, endpoint: str, *extra: str
+) -> None:
     train_job(capsys, job)
     result = run_tool(
         capsys, "deploy", "--training-job", job, "--endpoint-name", endpoint,
         "--model-name", f"{endpoint}-model", "--endpoint-config-name", f"{endpoint}-config",
-        "--poll-seconds", "0.01",
+        "--poll-seconds", "0.01", *extra,
     )  # fmt: skip
     assert result.code == 0, result.err
+
+
+def scaling_left() -> tuple[list[str], list[str]]:
+    scaling = boto3.client("application-autoscaling", region_name=REGION)
+    return (
+        [t["ResourceId"] for t in scaling.describe_scalable_targets(ServiceNamespace="sagemaker")[
+            "ScalableTargets"]],
+        [p["PolicyName"] for p in scaling.describe_scaling_policies(ServiceNamespace="sagemaker")[
+            "ScalingPolicies"]],
+    )  # fmt: skip
+
+
+def record_requests(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The operations the command sends to SageMaker and Application Auto Scaling, in order."""
+    sent: list[str] = []
+    real = aws_module.Aws
+
+    def recorded(region: str) -> aws_module.Aws:
+        clients = real(region)
+        for client in (clients.sagemaker, clients.autoscaling):
+            client.meta.events.register(
+                "before-parameter-build", lambda model, **_: sent.append(model.name)
+            )
+        return clients
+
+    monkeypatch.setattr(aws_module, "Aws", recorded)
+    return sent
 
 
 def inventory() -> tuple[list[str], list[str], list[str]]:
@@ -56,6 +87,47 @@ def test_teardown_deletes_endpoint_config_and_model_and_leaves_nothing(
     assert "deleted endpoint config jp-td-config" in result.err
     assert "deleted model jp-td-model" in result.err
     assert "nothing left" in result.err
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_teardown_deletes_the_scaling_policy_then_the_target_and_leaves_nothing(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deploy_endpoint(capsys, "bt-as", "jp-as", "--min-instances", "1", "--max-instances", "3")
+    assert scaling_left() == (
+        ["endpoint/jp-as/variant/AllTraffic"],
+        ["jp-as-invocations-per-instance"],
+    )
+    sent = record_requests(monkeypatch)
+
+    result = run_tool(capsys, "teardown", "--endpoint-name", "jp-as")
+
+    assert result.code == 0, result.err
+    assert scaling_left() == ([], [])
+    assert inventory() == ([], [], [])
+    deletes = [name for name in sent if name.startswith(("Delete", "Deregister"))]
+    assert deletes == [
+        "DeleteScalingPolicy",
+        "DeregisterScalableTarget",
+        "DeleteEndpoint",
+        "DeleteEndpointConfig",
+        "DeleteModel",
+    ]
+    assert "deleted scaling policy jp-as-invocations-per-instance" in result.err
+    assert "deregistered endpoint/jp-as/variant/AllTraffic from autoscaling" in result.err
+    assert "nothing left" in result.err
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_list_shows_scalable_targets(capsys: pytest.CaptureFixture[str]) -> None:
+    deploy_endpoint(capsys, "bt-lsa", "jp-lsa", "--min-instances", "2", "--max-instances", "4")
+
+    result = run_tool(capsys, "teardown")
+
+    assert result.code == 0, result.err
+    assert "scalable-target\tendpoint/jp-lsa/variant/AllTraffic\t2-4 instances" in (
+        result.out.splitlines()
+    )
 
 
 @pytest.mark.usefixtures("aws_env")
