@@ -62,14 +62,14 @@ def command(
     import tempfile
     from collections import Counter
 
-    import fasttext
-
     from jira_priority.labels import SchemeError
-    from jira_priority.model_files import ModelFileError, locate_model, read_model_scheme
+    from jira_priority.model_files import ModelFileError, read_model_scheme
     from jira_priority.postprocessing import FILE_NAME
     from training_jobs.console import say
     from training_jobs.data.readers import read_prepared
     from training_jobs.modelling import postprocessing as fitting
+    from training_jobs.modelling.held_out import check_calibration_lines
+    from training_jobs.modelling.loading import load_fasttext
     from training_jobs.modelling.train_local import (
         promise_lines,
         read_projects,
@@ -89,22 +89,21 @@ def command(
         raise CommandError(str(exc), exit_code=2) from None
     scheme = with_default_priority(scheme, Counter(e.label for e in examples))
     projects = read_projects(data, len(examples))
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            model_file = locate_model(model, Path(tmp))
-            if model_file.suffix != ".bin":
-                raise CommandError(
-                    "calibrate a model.bin (a quantised .ftz is not hosted)", exit_code=2
-                )
-            loaded = fasttext.load_model(str(model_file))
-            output_dir.mkdir(parents=True, exist_ok=True)
-            if model_file.resolve() != (output_dir / "model.bin").resolve():
-                shutil.copyfile(model_file, output_dir / "model.bin")
-            scheme.write(output_dir)  # the names travel with the model
-    except (ModelFileError, ValueError) as exc:
-        raise CommandError(str(exc)) from None
-    labels, counts = loaded.get_labels(include_freq=True)
-    labels = [str(label) for label in labels]
+    with tempfile.TemporaryDirectory() as tmp:
+        # The checked loader: the file's layout and its scheme.json before fastText sees
+        # it, then a test prediction (its postprocessing.json is not read: it is replaced).
+        loaded, checked = load_fasttext(model, Path(tmp), with_postprocessing=False)
+        if checked.path.suffix != ".bin":
+            raise CommandError(
+                "calibrate a model.bin (a quantised .ftz is not hosted)", exit_code=2
+            )
+        labels, counts = loaded.get_labels(include_freq=True)
+        labels = [str(label) for label in labels]
+        check_calibration_lines(data, [e.label for e in examples], labels)
+        output_dir.mkdir(parents=True, exist_ok=True)
+        if checked.path.resolve() != (output_dir / "model.bin").resolve():
+            shutil.copyfile(checked.path, output_dir / "model.bin")
+        scheme.write(output_dir)  # the names travel with the model
     default = scheme.default_level
     default_label = default.label if default is not None and default.label in labels else None
     fitted = fitting.fit(

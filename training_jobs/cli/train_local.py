@@ -12,6 +12,7 @@ from training_jobs.cli.options import (
     output_dir_option,
     target_precision_option,
 )
+from training_jobs.modelling.held_out import MIN_HELD_OUT_LINES
 from training_jobs.modelling.sampling import DEFAULT_SHARE
 
 DEFAULT_DATA_DIR = Path("build/data")
@@ -35,7 +36,7 @@ DEFAULT_OUTPUT_DIR = Path("artifacts/model")
 @click.option(
     "--min-validation-lines",
     type=click.IntRange(min=1),
-    default=50,
+    default=MIN_HELD_OUT_LINES,
     show_default=True,
     help="refuse a validation file with fewer lines (its figures would be noise)",
 )

@@ -68,13 +68,15 @@ from training_jobs.evaluation.metrics import (
 )
 from training_jobs.modelling import crossfit, sampling
 from training_jobs.modelling import postprocessing as fitting
+from training_jobs.modelling.held_out import MIN_HELD_OUT_LINES
 from training_jobs.modelling.hyperparameters import (
     BlazingTextHyperparameters,
 )
+from training_jobs.modelling.loading import load_fasttext
 
 REPORT_FILE = "training.json"
 #: Below this, validation figures are noise: a validation file this short is refused.
-MIN_VALIDATION_LINES = 50
+MIN_VALIDATION_LINES = MIN_HELD_OUT_LINES
 #: Tickets timed one at a time for the latency figure.
 LATENCY_SAMPLE = 500
 
@@ -306,9 +308,8 @@ def train_candidates(
 
 def measure_serving(model_path: Path, texts: Sequence[str]) -> dict[str, Any]:
     """Load time and one-ticket latency, as the embedded backend will see them."""
-    fasttext = _fasttext()
     started = time.perf_counter()
-    model = fasttext.load_model(str(model_path))
+    model, _ = load_fasttext(model_path)  # its checks and test prediction, as served
     load_seconds = time.perf_counter() - started
     sample = list(texts[:LATENCY_SAMPLE]) or ["null pointer exception on startup"]
     timings = []

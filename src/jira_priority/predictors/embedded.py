@@ -39,17 +39,16 @@ from jira_priority.errors import (
     ConfigurationError,
     UpstreamUnavailableError,
 )
-from jira_priority.fasttext_format import check_model_file
 from jira_priority.labels import DEFAULT_SCHEME, PriorityScheme
 from jira_priority.model_files import (
     EXTRACTION_RESERVE_BYTES,
     MAX_MODEL_BYTES,
+    CheckedModel,
     ModelFileError,
+    check_model,
     file_digest,
-    locate_model,
-    read_model_scheme,
 )
-from jira_priority.postprocessing import PostProcessing, read_postprocessing
+from jira_priority.postprocessing import PostProcessing
 from jira_priority.predictors.base import LabelScore, checked_ranking
 from jira_priority.settings import Settings
 from jira_priority.snapstart import close_connections
@@ -61,7 +60,7 @@ if TYPE_CHECKING:
 #: so a missing model does not turn every request into an S3 download.
 RETRY_LOAD_AFTER_SECONDS = 30.0
 #: Errors that mean the model cannot be served now (after the download, the model's fault).
-_LOAD_ERRORS = (
+LOAD_ERRORS = (
     ModelFileError,
     ImportError,
     ValueError,
@@ -146,14 +145,25 @@ def _verify(model: Any, scheme: PriorityScheme) -> None:
         raise BadModelResponseError("the model's test prediction is not usable")
 
 
-def _one_line(error: BaseException) -> str:
-    """Why loading failed, on one line: the message of the error, or of what caused it."""
+def describe_load_error(error: BaseException) -> str:
+    """Why loading failed (one of LOAD_ERRORS), on one line: the error's message."""
     if isinstance(error, BadModelResponseError):
         return error.public_message
     if isinstance(error, MemoryError):
         return "not enough memory to load it"
     text = " ".join(str(error).split())
     return text or type(error).__name__
+
+
+def load_checked(checked: CheckedModel) -> Any:
+    """fastText's model of a file ``model_files.check_model`` passed, proven to answer.
+
+    The one place the project hands a model file to fastText: its loader trusts the
+    file (a damaged one could crash the process), so only a checked file gets here.
+    """
+    model = _import_fasttext().load_model(str(checked.path))
+    _verify(model, checked.scheme)
+    return model
 
 
 class EmbeddedPredictor:
@@ -280,9 +290,9 @@ class EmbeddedPredictor:
                 )
             try:
                 model, digest, scheme, postprocessing = self._load()
-            except _LOAD_ERRORS as exc:
+            except LOAD_ERRORS as exc:
                 self._failed_at = time.monotonic()
-                self._failure = _one_line(exc)
+                self._failure = describe_load_error(exc)
                 raise UpstreamUnavailableError(retry_after=int(RETRY_LOAD_AFTER_SECONDS)) from exc
             self._digest = digest
             self._scheme = scheme
@@ -303,23 +313,19 @@ class EmbeddedPredictor:
         cache.mkdir(mode=0o700, exist_ok=True)
         source, fingerprint = self._fetch(cache)
         try:
-            path = locate_model(source, cache / "extracted")
-            scheme = read_model_scheme(source, self._default_scheme)
-            # fastText's loader trusts the file: check its layout first (a
+            # fastText's loader trusts the file: check it and its sidecars first (a
             # damaged file could crash the process), then prove it answers.
-            check_model_file(path, scheme.labels)
-            model = _import_fasttext().load_model(str(path))
-            _verify(model, scheme)
-            digest = file_digest(path)
-            postprocessing = read_postprocessing(source)
-        except _LOAD_ERRORS as exc:
-            self._bad_source = (fingerprint, _one_line(exc))
+            checked = check_model(source, cache / "extracted", self._default_scheme)
+            model = load_checked(checked)
+            digest = file_digest(checked.path)
+        except LOAD_ERRORS as exc:
+            self._bad_source = (fingerprint, describe_load_error(exc))
             shutil.rmtree(cache, ignore_errors=True)
             raise
-        if self._is_s3 and path != source:
+        if self._is_s3 and checked.path != source:
             source.unlink(missing_ok=True)  # the archive, once its model is out
         self._bad_source = None
-        return model, digest, scheme, postprocessing
+        return model, digest, checked.scheme, checked.postprocessing
 
     def _fetch(self, cache: Path) -> tuple[Path, str]:
         """The model's source on local disk (downloaded into ``cache`` if on S3), fingerprinted."""

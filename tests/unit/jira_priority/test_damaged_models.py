@@ -22,11 +22,8 @@ from jira_priority.labels import LABELS, Priority
 from jira_priority.predictors import embedded
 from jira_priority.predictors.embedded import EmbeddedPredictor, ModelLoadError
 from tests.support.events import load_event
+from tests.support.damaged import damaged_models
 from tests.support.models import PROBES, synthetic_lines, train_tiny_model
-
-#: Offsets of some of Args' int32 fields in a model file (after magic and version).
-DIM_OFFSET, NGRAMS_OFFSET, MODEL_OFFSET, BUCKET_OFFSET = 8, 8 + 5 * 4, 8 + 7 * 4, 8 + 8 * 4
-
 
 @pytest.fixture(scope="module")
 def model_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
@@ -47,27 +44,6 @@ def fasttext_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(fasttext, "load_model", recording_load)
     return loads
-
-
-def _patched(data: bytes, offset: int, value: int) -> bytes:
-    return data[:offset] + struct.pack("<i", value) + data[offset + 4 :]
-
-
-def damaged_models(data: bytes) -> dict[str, bytes]:
-    return {
-        "truncated to 20 bytes": data[:20],
-        "truncated to half": data[: len(data) // 2],
-        "one byte short": data[:-1],
-        "trailing bytes": data + b"\0" * 8,
-        "dimension changed": _patched(data, DIM_OFFSET, 9),
-        "huge dimension": _patched(data, DIM_OFFSET, 1 << 30),
-        "huge bucket count": _patched(data, BUCKET_OFFSET, 100_000_000),
-        "word n-grams without buckets": _patched(data, NGRAMS_OFFSET, 2),
-        "huge word n-grams": _patched(data, NGRAMS_OFFSET, (1 << 31) - 1),
-        "not a classifier": _patched(data, MODEL_OFFSET, 2),
-        "wrong magic": b"\0\0\0\0" + data[4:],
-        "empty": b"",
-    }
 
 
 DAMAGE = list(damaged_models(b"x" * 64))

@@ -28,7 +28,7 @@ def jira_cloud_lines(per_priority: int, seed: int) -> list[str]:
 
 def test_a_jira_cloud_model_is_post_processed_over_its_five_labels(tmp_path: Path) -> None:
     train = write_lines(tmp_path / "data" / "train.txt", jira_cloud_lines(40, seed=1))
-    validation = write_lines(tmp_path / "data" / "validation.txt", jira_cloud_lines(8, seed=2))
+    validation = write_lines(tmp_path / "data" / "validation.txt", jira_cloud_lines(10, seed=2))
     out = tmp_path / "model"
 
     code = main(
