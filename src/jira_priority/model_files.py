@@ -72,7 +72,13 @@ def _pick(names: list[str], describe: str) -> str:
         return candidates[0]
     if not candidates:
         raise ModelFileError(f"{describe} holds no model.bin or .ftz file")
-    raise ModelFileError(f"{describe} holds several model files: {', '.join(sorted(candidates))}")
+    shown = ", ".join(_shown(name) for name in sorted(candidates))
+    raise ModelFileError(f"{describe} holds several model files: {shown}")
+
+
+def _shown(name: str) -> str:
+    """A member or file name from an archive, safe to print on one line of a terminal."""
+    return name if name.isprintable() and len(name) <= 100 else repr(name[:100])
 
 
 def _is_read(name: str) -> bool:
@@ -99,10 +105,10 @@ def _archive_index(tar: tarfile.TarFile, archive: str) -> dict[str, tarfile.TarI
         if not _is_read(name):
             continue
         if name in found:
-            raise ModelFileError(f"archive {archive} holds {name} twice")
+            raise ModelFileError(f"archive {archive} holds {_shown(name)} twice")
         if not member.isfile():
             kind = "a link" if member.issym() or member.islnk() else "not a regular file"
-            raise ModelFileError(f"archive {archive}: {member.name} is {kind}")
+            raise ModelFileError(f"archive {archive}: {_shown(member.name)} is {kind}")
         found[name] = member
     return found
 
@@ -111,25 +117,27 @@ def extract_model(archive: Path, target_dir: Path, max_bytes: int = MAX_MODEL_BY
     """Extract the model member of a tar archive into ``target_dir``; return its path.
 
     Only regular-file members are read; a link, device or directory with a model's
-    name is refused (``_archive_index``), other members are ignored. The output name is the member's base name checked against
-    MODEL_SUFFIXES, never its path, so ``../`` or absolute members cannot
-    escape ``target_dir``. A member larger than ``max_bytes`` or than the free
-    space (less EXTRACTION_RESERVE_BYTES) is refused before a byte is written,
-    the output is opened without following symlinks, and a failed extraction
+    name is refused (``_archive_index``), other members are ignored. The output
+    name is the member's base name checked against MODEL_SUFFIXES, never its
+    path, so ``../`` or absolute members cannot escape ``target_dir``. A member
+    larger than ``max_bytes`` or than the free space (less
+    EXTRACTION_RESERVE_BYTES) is refused before a byte is written, the output is
+    opened without following symlinks, and a failed extraction
     leaves nothing behind.
     """
     try:
         with tarfile.open(archive, "r:*") as tar:
             members = _archive_index(tar, archive.name)
             chosen = members[_pick(list(members), f"archive {archive.name}")]
+            shown = _shown(chosen.name)
             suffix = PurePosixPath(chosen.name).suffix
             if suffix not in MODEL_SUFFIXES:
-                raise ModelFileError(f"archive {archive.name}: {chosen.name} is not a model file")
+                raise ModelFileError(f"archive {archive.name}: {shown} is not a model file")
             target_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             limit = _extraction_limit(archive, chosen.size, target_dir, max_bytes)
             source = tar.extractfile(chosen)
             if source is None:
-                raise ModelFileError(f"archive {archive.name}: {chosen.name} cannot be read")
+                raise ModelFileError(f"archive {archive.name}: {shown} cannot be read")
             target = target_dir / f"model{suffix}"
             partial = target.with_suffix(suffix + ".part")
             with source:

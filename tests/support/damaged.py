@@ -100,4 +100,3 @@ def write_model_dir(
         data = content.encode() if isinstance(content, str) else content
         (directory / name).write_bytes(data)
     return directory
-

@@ -40,15 +40,18 @@ def command(model: Path, output: Path, upload: str | None, region: str | None) -
     """Pack model.bin and its sidecars (postprocessing.json) from a model directory (what
     train-local writes) as the model.tar.gz a BlazingText endpoint loads, optionally upload it
     to S3, and print its location: the --model-data-url of deploy, and the MODEL_URI that lets
-    the Lambda in front of the endpoint read the post-processing."""
+    the Lambda in front of the endpoint read the post-processing. The model and its sidecars
+    are checked as the service checks them at load; a link goes in as the file it points to."""
+    from jira_priority.fasttext_format import ModelFormatError
     from jira_priority.model_files import ModelFileError
+    from jira_priority.postprocessing import PostProcessingError
     from training_jobs.console import say
     from training_jobs.errors import CommandError
     from training_jobs.modelling.packaging import ARCHIVE_NAME, package_model
 
     try:
         members = package_model(model, output)
-    except ModelFileError as exc:
+    except (ModelFileError, ModelFormatError, PostProcessingError) as exc:
         raise CommandError(str(exc)) from None
     say(f"wrote {output} ({output.stat().st_size / 1e6:.1f} MB): {', '.join(members)}")
     if not upload:

@@ -112,13 +112,13 @@ def command(
     if output.exists() and not force:
         raise CommandError(f"{output} exists; pass --force to overwrite it")
     tickets = transform.read_input_tickets(input_path)
-    fitted = transform.read_postprocessing_option(postprocessing)
     from jira_priority.labels import SchemeError, parse_scheme
 
     try:
         names = parse_scheme(scheme)
     except SchemeError as error:
         raise CommandError(str(error), exit_code=2) from None
+    fitted = transform.read_postprocessing_option(postprocessing, names)
 
     if collect:
         if dry_run:

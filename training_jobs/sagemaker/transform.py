@@ -131,8 +131,9 @@ def post_processed(
         raise CommandError(f"the job's labels do not match the post-processing: {error}") from None
 
 
-def read_postprocessing_option(path: Path | None) -> PostProcessing | None:
-    """``--postprocessing``: a model directory, model.tar.gz or postprocessing.json."""
+def read_postprocessing_option(path: Path | None, scheme: PriorityScheme) -> PostProcessing | None:
+    """``--postprocessing``: a model directory, model.tar.gz or postprocessing.json, over
+    labels of ``scheme`` (the endpoint's model cannot be asked which labels it has)."""
     if path is None:
         return None
     try:
@@ -141,6 +142,12 @@ def read_postprocessing_option(path: Path | None) -> PostProcessing | None:
         raise CommandError(f"--postprocessing {path}: {error}") from None
     if found is None:
         raise CommandError(f"--postprocessing {path}: no postprocessing.json there")
+    outside = sorted(set(found.labels) - set(scheme.labels))
+    if outside:
+        raise CommandError(
+            f"--postprocessing {path}: its labels {', '.join(outside)} are outside the "
+            f"{scheme.name} scheme ({scheme.labels[0]}..{scheme.labels[-1]})"
+        )
     return found
 
 

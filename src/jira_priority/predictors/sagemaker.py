@@ -40,7 +40,7 @@ from jira_priority.errors import (
     UpstreamUnavailableError,
 )
 from jira_priority.labels import DEFAULT_SCHEME, PriorityScheme
-from jira_priority.postprocessing import PostProcessing, read_postprocessing
+from jira_priority.postprocessing import PostProcessing, PostProcessingError, read_postprocessing
 from jira_priority.predictors.base import LabelScore
 from jira_priority.settings import Settings
 from jira_priority.snapstart import close_connections
@@ -178,7 +178,10 @@ class SageMakerPredictor:
             from jira_priority.model_files import ModelFileError  # tarfile: only with MODEL_URI
 
             try:
-                self._postprocessing = read_postprocessing(self._local_model_source())
+                postprocessing = read_postprocessing(self._local_model_source())
+                if postprocessing is not None:
+                    _check_labels_named(postprocessing, self._scheme)
+                self._postprocessing = postprocessing
             except (ModelFileError, ValueError, OSError, ClientError, BotoCoreError) as exc:
                 self._failed_at = time.monotonic()
                 raise UpstreamUnavailableError(
@@ -214,6 +217,17 @@ class SageMakerPredictor:
         except (ClientError, BotoCoreError) as exc:
             raise _domain_error(exc) from exc
         return decode_answer(raw, expected=len(texts), k=k)
+
+
+def _check_labels_named(postprocessing: PostProcessing, scheme: PriorityScheme) -> None:
+    """PostProcessingError for labels the scheme has no name for: the endpoint's model
+    cannot be asked for its labels, but it can only answer the scheme's."""
+    outside = sorted(set(postprocessing.labels) - set(scheme.labels))
+    if outside:
+        raise PostProcessingError(
+            f"postprocessing.json has labels outside the {scheme.name} scheme: "
+            + ", ".join(outside)
+        )
 
 
 def _domain_error(exc: ClientError | BotoCoreError) -> ServiceError:

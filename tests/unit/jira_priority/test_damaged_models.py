@@ -21,9 +21,10 @@ from jira_priority.fasttext_format import ModelFormatError, check_model_file
 from jira_priority.labels import LABELS, Priority
 from jira_priority.predictors import embedded
 from jira_priority.predictors.embedded import EmbeddedPredictor, ModelLoadError
-from tests.support.events import load_event
 from tests.support.damaged import damaged_models
+from tests.support.events import load_event
 from tests.support.models import PROBES, synthetic_lines, train_tiny_model
+
 
 @pytest.fixture(scope="module")
 def model_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:

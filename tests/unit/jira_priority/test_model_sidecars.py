@@ -14,6 +14,7 @@ import json
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+from unittest.mock import MagicMock
 
 import pytest
 from training_jobs.cli import main
@@ -22,11 +23,12 @@ from training_jobs.local_api.function import FunctionLoadError, load_function
 from jira_priority import app as handler
 from jira_priority import model_files
 from jira_priority.errors import UpstreamUnavailableError
-from jira_priority.labels import LABELS, SCHEME_FILE
+from jira_priority.labels import DEFAULT_SCHEME, LABELS, SCHEME_FILE
 from jira_priority.model_files import MAX_ARCHIVE_MEMBERS, ModelFileError, read_sidecar
 from jira_priority.postprocessing import FILE_NAME, PostProcessing, PostProcessingError
 from jira_priority.predictors import embedded
 from jira_priority.predictors.embedded import EmbeddedPredictor, ModelLoadError
+from jira_priority.predictors.sagemaker import SageMakerPredictor
 from tests.support.damaged import (
     huge_integer_postprocessing,
     many_empty_members,
@@ -280,7 +282,7 @@ def test_the_same_name_in_two_folders_of_an_archive_is_refused(
 ) -> None:
     archive = archive_of(tmp_path, tar_gz([("a/model.bin", model_bytes), ("b/model.bin", b"x")]))
 
-    with pytest.raises(ModelFileError, match="holds model.bin twice"):
+    with pytest.raises(ModelFileError, match=r"holds model\.bin twice"):
         read_sidecar(archive, FILE_NAME, 1000)
 
 
@@ -309,9 +311,7 @@ def test_a_linked_postprocessing_json_beside_the_model_is_followed(
     assert predictor.postprocessing() is not None
 
 
-def test_a_damaged_archive_keeps_the_lambdas_back_off(
-    model_bytes: bytes, tmp_path: Path
-) -> None:
+def test_a_damaged_archive_keeps_the_lambdas_back_off(model_bytes: bytes, tmp_path: Path) -> None:
     archive = archive_of(tmp_path, tar_gz([("model.bin", model_bytes)] * 2))
     predictor = EmbeddedPredictor(str(archive))
 
@@ -319,3 +319,24 @@ def test_a_damaged_archive_keeps_the_lambdas_back_off(
         with pytest.raises(UpstreamUnavailableError) as caught:
             predictor.predict(["crash"], k=1)
         assert caught.value.retry_after is not None
+
+
+def test_the_sagemaker_backend_refuses_a_postprocessing_json_outside_its_scheme(
+    tmp_path: Path,
+) -> None:
+    # The endpoint cannot say which labels its model has; the scheme names all it may answer.
+    (tmp_path / FILE_NAME).write_text(
+        postprocessing_text(["__label__5", "__label__6", "__label__7"]), encoding="utf-8"
+    )
+    predictor = SageMakerPredictor(
+        "jira-priority", client=MagicMock(), scheme=DEFAULT_SCHEME, model_uri=str(tmp_path)
+    )
+
+    with pytest.raises(UpstreamUnavailableError) as first:
+        predictor.postprocessing()
+    with pytest.raises(UpstreamUnavailableError) as again:  # backs off, does not read again
+        predictor.postprocessing()
+
+    assert isinstance(first.value.__cause__, PostProcessingError)
+    assert "__label__7" in str(first.value.__cause__)
+    assert again.value.retry_after is not None

@@ -35,9 +35,7 @@ def fasttext_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def calibrate(
     capsys: pytest.CaptureFixture[str], model: Path, data: Path, out: Path
 ) -> tuple[int, str, str]:
-    code = main(
-        ["calibrate", "--model", str(model), "--data", str(data), "--output-dir", str(out)]
-    )
+    code = main(["calibrate", "--model", str(model), "--data", str(data), "--output-dir", str(out)])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 

@@ -16,6 +16,7 @@ from jira_priority.labels import LABELS
 from jira_priority.model_files import ModelFileError
 from jira_priority.postprocessing import FILE_NAME, PostProcessing
 from jira_priority.predictors.embedded import s3_client
+from tests.support.damaged import postprocessing_text
 from tests.support.models import synthetic_lines, train_tiny_model, write_lines
 from tests.support.sagemaker import BUCKET, REGION, run_tool, sagemaker_client
 
@@ -42,9 +43,11 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-def test_package_puts_model_bin_and_its_sidecar_at_the_archive_root(tmp_path: Path) -> None:
-    (tmp_path / "model.bin").write_bytes(b"model")
-    (tmp_path / FILE_NAME).write_text("{}", encoding="utf-8")
+def test_package_puts_model_bin_and_its_sidecar_at_the_archive_root(
+    model_path: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "model.bin").write_bytes(model_path.read_bytes())
+    (tmp_path / FILE_NAME).write_text(postprocessing_text(LABELS[1:]), encoding="utf-8")
     (tmp_path / "training.json").write_text("{}", encoding="utf-8")
 
     members = package_model(tmp_path, tmp_path / "out" / "model.tar.gz")
@@ -182,3 +185,75 @@ def test_calibrate_fits_postprocessing_for_a_model_without_one(
     fitted = PostProcessing.from_json((tmp_path / "calibrated" / FILE_NAME).read_bytes())
     assert set(fitted.labels) == set(LABELS[1:])
     assert (tmp_path / "calibrated" / "model.bin").read_bytes() == (good / "model.bin").read_bytes()
+
+
+# --- package: only regular files go in, the model and its sidecars checked (issue 18) ----
+
+
+def archive_members(archive: Path) -> dict[str, tuple[bool, bytes]]:
+    """Each member's name -> (is it a regular file, its bytes)."""
+    with tarfile.open(archive) as tar:
+        found = {}
+        for member in tar.getmembers():
+            handle = tar.extractfile(member) if member.isfile() else None
+            found[member.name] = (member.isfile(), handle.read() if handle else b"")
+        return found
+
+
+def test_package_writes_the_file_a_linked_model_bin_points_to(
+    capsys: pytest.CaptureFixture[str], model_path: Path, tmp_path: Path
+) -> None:
+    # A model directory whose model.bin links to a trained model elsewhere (a run directory)
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    (model_dir / "model.bin").symlink_to(model_path)
+    fitted = tmp_path / "fitted.json"
+    fitted.write_text(postprocessing_text(LABELS[1:]), encoding="utf-8")
+    (model_dir / FILE_NAME).symlink_to(fitted)
+    output = tmp_path / "out" / "model.tar.gz"
+
+    code, out, err = cli(capsys, "package", "--model", str(model_dir), "--output", str(output))
+
+    assert code == 0, err
+    assert out == f"{output}\n"
+    assert archive_members(output) == {
+        "model.bin": (True, model_path.read_bytes()),
+        FILE_NAME: (True, fitted.read_bytes()),
+    }
+
+
+@pytest.mark.parametrize("linked", ["model.bin", FILE_NAME])
+def test_package_refuses_a_dangling_link_in_one_line(
+    linked: str, capsys: pytest.CaptureFixture[str], model_path: Path, tmp_path: Path
+) -> None:
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    if linked != "model.bin":
+        (model_dir / "model.bin").write_bytes(model_path.read_bytes())
+    (model_dir / linked).symlink_to(tmp_path / "moved-away")
+    output = tmp_path / "model.tar.gz"
+
+    code, out, err = cli(capsys, "package", "--model", str(model_dir), "--output", str(output))
+
+    assert code == 1
+    assert out == ""
+    assert err.startswith("package: ")
+    assert linked in err
+    assert err.count("\n") == 1
+    assert not output.exists()
+
+
+def test_package_refuses_a_postprocessing_json_that_does_not_fit_the_model(
+    capsys: pytest.CaptureFixture[str], model_path: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "model.bin").write_bytes(model_path.read_bytes())
+    (tmp_path / FILE_NAME).write_text(postprocessing_text(LABELS), encoding="utf-8")
+    output = tmp_path / "out" / "model.tar.gz"
+
+    code, _, err = cli(capsys, "package", "--model", str(tmp_path), "--output", str(output))
+
+    assert code == 1
+    assert err == (
+        f"package: {FILE_NAME} does not fit the model: it has __label__1, which the model lacks\n"
+    )
+    assert not output.exists()

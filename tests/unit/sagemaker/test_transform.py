@@ -281,3 +281,28 @@ def test_the_csv_carries_the_answers_calibrated_confidence_not_its_prioritys_odd
         "0.5000",
         "false",
     )
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_a_postprocessing_json_over_labels_outside_the_scheme_is_refused_before_the_job(
+    capsys: pytest.CaptureFixture[str], tickets_csv: Path, tmp_path: Path
+) -> None:
+    # jira-cloud has five priorities: __label__6 would win the corrected argmax and have no name
+    create_model("jp-model")
+    labels = ("__label__4", "__label__5", "__label__6")
+    (tmp_path / "postprocessing.json").write_text(
+        PostProcessing(labels, (math.log(1 / 3),) * 3, 0.0, 1.0).to_json(), encoding="utf-8"
+    )
+
+    result = run_tool(
+        capsys, "transform", "--input", str(tickets_csv), "--output", str(tmp_path / "o.csv"),
+        "--model-name", "jp-model", "--scheme", "jira-cloud",
+        "--postprocessing", str(tmp_path / "postprocessing.json"),
+    )  # fmt: skip
+
+    assert result.code == 1
+    assert result.err.splitlines()[-1] + "\n" == (
+        f"transform: --postprocessing {tmp_path / 'postprocessing.json'}: its labels "
+        "__label__6 are outside the jira-cloud scheme (__label__1..__label__5)\n"
+    )
+    assert sagemaker_client().list_transform_jobs()["TransformJobSummaries"] == []
