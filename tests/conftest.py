@@ -33,7 +33,8 @@ for variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SAGEMAKER_
 
 # Property-based tests: CI runs a few hundred examples per property (a few thousand
 # in all, well under a minute); HYPOTHESIS_SOAK=1 runs a long soak instead.
-# Timings are asserted by the tests themselves, so hypothesis' own deadline is off.
+# No test asserts a wall-clock time (a busy machine stretches any run): hypothesis' own
+# deadline is off too; speed and linearity are measured in tests/benchmarks/.
 hypothesis_settings.register_profile(
     "ci", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )

@@ -35,7 +35,7 @@ def run_without_extras(cwd: Path, *argv: str) -> subprocess.CompletedProcess[str
         cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,  # a hang guard, not a budget: it takes about 1 s
         check=False,
     )
 
@@ -85,7 +85,7 @@ def test_the_console_script_runs_from_any_directory(tmp_path: Path) -> None:
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,  # a hang guard, not a budget: it takes about 1 s
         check=False,
     )
 
@@ -99,7 +99,7 @@ def test_python_dash_m_runs_from_any_directory(tmp_path: Path) -> None:
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,  # a hang guard, not a budget: it takes about 1 s
         check=False,
     )
 

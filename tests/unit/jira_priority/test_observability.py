@@ -31,7 +31,7 @@ def imported_with(trace_aws_calls: str) -> dict[str, bool]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,  # a hang guard, not a budget: it takes about 1 s
         check=True,
     )
     answer: dict[str, bool] = json.loads(result.stdout.strip().splitlines()[-1])

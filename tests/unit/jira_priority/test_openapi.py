@@ -71,7 +71,7 @@ def test_make_openapi_prints_a_valid_document() -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,  # a hang guard, not a budget: it takes about 1 s
         check=True,
     )
     # THEN stdout is one valid document, error statuses included

@@ -43,7 +43,7 @@ def make_model(tmp_path: Path):
         subprocess.run(
             ["make", "-s", "-C", str(REPO_ROOT), "model", f"VENV={venv}", f"DATA={data}",
              f"DATA_DIR={tmp_path / 'data'}", f"MODEL_DIR={tmp_path / 'model'}", *variables],
-            check=True, capture_output=True, timeout=60,
+            check=True, capture_output=True, timeout=300,  # a hang guard: it takes ~0.5 s
         )  # fmt: skip
         log = venv / "bin" / "calls.log"
         return [line.split()[2] for line in log.read_text().splitlines()]
