@@ -49,7 +49,8 @@ def command(
     prepared file that model did not train on; train-local fits it on lines it held out of
     training. The class priors come from the model's own label counts. Writes the model's
     model.bin and postprocessing.json (and its scheme.json) to --output-dir, ready for
-    package, serve and promote.
+    package, serve and promote. The file needs 50 lines or more, of two priorities or more,
+    each one the model answers.
 
     On a site's own labelled history (fetch, then prepare), this is where promises that
     hold on that site come from: the keep and set thresholds and the urgency map are
