@@ -34,13 +34,13 @@ def check_calibration_lines(
     unknown = sorted(set(counts) - set(model_labels))
     if unknown:
         raise CommandError(
-            f"{path} has {sum(counts[label] for label in unknown)} lines labelled "
+            f"{path} has {sum(counts[label] for label in unknown)} line(s) labelled "
             f"{', '.join(unknown)}, which the model does not answer "
             f"(it knows {', '.join(sorted(model_labels))})"
         )
     if len(labels) < min_lines:
         raise CommandError(
-            f"{path} has {len(labels)} lines, fewer than {min_lines}: "
+            f"{path} has {len(labels)} line(s), fewer than {min_lines}: "
             "post-processing fitted on so few would be noise"
         )
     if len(counts) < MIN_CALIBRATION_PRIORITIES:

@@ -114,7 +114,7 @@ def test_calibrate_refuses_data_too_thin_to_fit_on(
         assert err.startswith(f"calibrate: {data} holds lines of one priority only (__label__4)")
     else:
         assert err.startswith(
-            f"calibrate: {data} has {len(lines)} lines, fewer than {MIN_HELD_OUT_LINES}"
+            f"calibrate: {data} has {len(lines)} line(s), fewer than {MIN_HELD_OUT_LINES}"
         )
     assert not (tmp_path / "out" / FILE_NAME).exists()
 
@@ -131,7 +131,7 @@ def test_calibrate_refuses_data_labelled_with_a_priority_the_model_lacks(
     assert code == 1
     assert out == ""
     assert err == (
-        f"calibrate: {data} has 3 lines labelled __label__1, which the model does not answer "
+        f"calibrate: {data} has 3 line(s) labelled __label__1, which the model does not answer "
         "(it knows __label__2, __label__3, __label__4, __label__5, __label__6)\n"
     )
     assert not (tmp_path / "out" / FILE_NAME).exists()
