@@ -88,8 +88,6 @@ def command(
         scheme = scheme.with_default(default_priority)
     except SchemeError as exc:
         raise CommandError(str(exc), exit_code=2) from None
-    scheme = with_default_priority(scheme, Counter(e.label for e in examples))
-    projects = read_projects(data, len(examples))
     with tempfile.TemporaryDirectory() as tmp:
         # The checked loader: the file's layout and its scheme.json before fastText sees
         # it, then a test prediction (its postprocessing.json is not read: it is replaced).
@@ -101,6 +99,9 @@ def command(
         labels, counts = loaded.get_labels(include_freq=True)
         labels = [str(label) for label in labels]
         check_calibration_lines(data, [e.label for e in examples], labels)
+        # what follows may print a notice: only for a usable model and data
+        scheme = with_default_priority(scheme, Counter(e.label for e in examples))
+        projects = read_projects(data, len(examples))
         output_dir.mkdir(parents=True, exist_ok=True)
         if checked.path.resolve() != (output_dir / "model.bin").resolve():
             shutil.copyfile(checked.path, output_dir / "model.bin")
