@@ -67,20 +67,15 @@ def load_function(model_uri: str, timeout: float) -> ExecutionEnvironment:
     """The handler for the embedded backend with ``model_uri``, its model loaded and tried once."""
     for name, value in POWERTOOLS_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
-    from pydantic import ValidationError
-
     from jira_priority.app import create_app
     from jira_priority.errors import ServiceError
     from jira_priority.predictors.embedded import EmbeddedPredictor, ModelLoadError
-    from jira_priority.settings import Settings
+    from jira_priority.settings import load_settings
 
     try:
-        settings = Settings.from_environ(predictor_backend="embedded", model_uri=model_uri)
+        settings = load_settings(predictor_backend="embedded", model_uri=model_uri)
         predictor = EmbeddedPredictor.from_settings(settings)
         predictor.load()  # checks and verifies the model: a damaged one is one line
-    except ValidationError as exc:
-        problems = "; ".join(str(error["msg"]) for error in exc.errors())
-        raise FunctionLoadError(f"invalid configuration: {problems}") from exc
     except ModelLoadError as exc:
         raise FunctionLoadError(str(exc)) from exc
     except ServiceError as exc:
