@@ -124,8 +124,7 @@ class LocalApi:
             return gateway.HEADERS_TOO_LARGE
         if (scope["method"], scope["raw_path"].decode("latin-1")) not in gateway.ROUTES:
             return gateway.MISSING_AUTHENTICATION_TOKEN
-        given = header(headers, b"x-api-key")
-        if not gateway.key_accepted(options.api_key, given.decode("latin-1") if given else None):
+        if not gateway.key_accepted(options.api_key, header(headers, b"x-api-key")):
             return gateway.INVALID_API_KEY
         return None
 
