@@ -42,10 +42,18 @@ class FunctionTimeoutError(Exception):
 class ExecutionEnvironment:
     """One handler, one request at a time, each within the function's timeout."""
 
-    def __init__(self, handler: LambdaHandler, predictor: Predictor, timeout: float) -> None:
+    def __init__(
+        self,
+        handler: LambdaHandler,
+        predictor: Predictor,
+        timeout: float,
+        max_body_bytes: int | None = None,
+    ) -> None:
         self.handler = handler
         self.predictor = predictor
         self.timeout = timeout
+        #: The function's own body limit (its settings' MAX_BODY_BYTES), if it has one.
+        self.max_body_bytes = max_body_bytes
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="function")
 
     async def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -80,4 +88,6 @@ def load_function(model_uri: str, timeout: float) -> ExecutionEnvironment:
         raise FunctionLoadError(str(exc)) from exc
     except ServiceError as exc:
         raise FunctionLoadError(exc.public_message) from exc
-    return ExecutionEnvironment(create_app(settings, predictor), predictor, timeout)
+    return ExecutionEnvironment(
+        create_app(settings, predictor), predictor, timeout, settings.max_body_bytes
+    )
