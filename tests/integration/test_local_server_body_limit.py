@@ -8,6 +8,7 @@ from the Content-Length, before a byte of the body is read.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -78,10 +79,8 @@ def send_nearly_ten_mb(port: int) -> int:
     """Send a head and as much of a 10 MB body as the server takes; the answer's status."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
         client.sendall(head_for(NEARLY_TEN_MB))
-        try:
-            client.sendall(b"x" * NEARLY_TEN_MB)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # refused and closed: what the test wants
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            client.sendall(b"x" * NEARLY_TEN_MB)  # refused and closed: what the test wants
         try:
             return read_response(client).status
         except (AssertionError, ConnectionResetError):
