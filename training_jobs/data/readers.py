@@ -387,7 +387,10 @@ def _read_csv(
         raise DatasetError(f"{path}: the header row is not valid CSV ({exc})") from exc
     header = [_strip_bom(name) for name in header]
     columns = _column_index(header)
-    shown = f"{', '.join(header[:8])}{', ...' if len(header) > 8 else ''}"
+    # The file's own text, shown on one line: a quoted name may hold a line break or ESC.
+    names = [name if name.isprintable() else repr(name) for name in header[:8]]
+    shown = ", ".join(n if len(n) <= 60 else n[:60] + "..." for n in names)
+    shown += ", ..." if len(header) > 8 else ""
     if "title" not in columns and "description" not in columns:
         accepted = _accepted_names("title", "description")
         raise DatasetError(

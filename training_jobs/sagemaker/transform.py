@@ -81,11 +81,12 @@ def read_input_tickets(path: Path) -> list[TicketRow]:
         tickets = list(read_tickets(path, stats=stats, require_priority=False))
     except DatasetError as error:
         raise CommandError(str(error)) from None
+    reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(stats.rejected.items()))
+    if not tickets:  # one line: what was skipped is part of the error
+        skipped = f" ({stats.rows_rejected} row(s) skipped: {reasons})" if reasons else ""
+        raise CommandError(f"{path}: no ticket with text to score{skipped}")
     if stats.rows_rejected:
-        reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(stats.rejected.items()))
         say(f"skipped {stats.rows_rejected} row(s) of {path} ({reasons})")
-    if not tickets:
-        raise CommandError(f"{path}: no ticket with text to score")
     return tickets
 
 
