@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from jira_priority.errors import ServiceError
 from jira_priority.labels import PriorityScheme
@@ -62,21 +62,26 @@ class GateResult:
         )
 
 
-def _answers(scheme: PriorityScheme) -> dict[str, Any]:
-    """What decides the names a model answers with: all of ``scheme.json`` but its name and
-    the site names it maps (those only read input)."""
-    return {k: v for k, v in scheme.as_dict().items() if k not in {"name", "map"}}
-
-
 def scheme_change(candidate: PriorityScheme, live: PriorityScheme) -> str | None:
-    """How the candidate's answers would be named otherwise than the live model's, or None."""
-    if _answers(candidate) == _answers(live):
-        return None
-    return (
-        f"the candidate answers in another priority scheme than the live model: "
-        f"{', '.join(candidate.names)} instead of {', '.join(live.names)} (lowest first), "
-        "so the same label would get another name"
-    )
+    """How the candidate's answers would be named or acted on otherwise than the live model's
+    (its priority names, lowest first, or its declared default), or None.
+
+    The scheme's own name and the site names it maps (which only read input) do not count;
+    a default only one of them declares does not either (an older scheme.json has none).
+    """
+    if candidate.names != live.names:
+        return (
+            "the candidate answers in another priority scheme than the live model: "
+            f"{', '.join(candidate.names)} instead of {', '.join(live.names)} (lowest first), "
+            "so the same label would get another name"
+        )
+    if None not in (candidate.default, live.default) and candidate.default != live.default:
+        return (
+            "the candidate's priority scheme has another default than the live model's: "
+            f"{candidate.default} instead of {live.default}, so the same answer would be "
+            "acted on otherwise"
+        )
+    return None
 
 
 def checked_scheme_change(

@@ -140,3 +140,17 @@ def test_deploy_update_refuses_a_candidate_whose_scheme_differs(
     assert allowed.code == 0, allowed.err
     assert "(allowed by --allow-scheme-change)" in allowed.err
     assert deployed == [f"s3://{BUCKET}/candidate/model.tar.gz"]
+
+
+def test_scheme_change_compares_names_and_declared_defaults_only() -> None:
+    from training_jobs.evaluation.gate import scheme_change
+
+    names = ["Low", "Normal", "High"]
+    acme = custom_scheme("acme", names)
+
+    assert scheme_change(custom_scheme("other-name", names), acme) is None
+    assert scheme_change(acme.with_default("Normal"), acme) is None  # an older scheme.json
+    assert "default" in (scheme_change(acme.with_default("High"), acme.with_default("Low")) or "")
+    assert "instead of Low, Normal, High" in (
+        scheme_change(custom_scheme("acme", names[::-1]), acme) or ""
+    )
