@@ -110,6 +110,17 @@ def _check_proxy_event(event: Any) -> dict[str, Any]:
     return event
 
 
+def check_body_size(size: int, max_body_bytes: int) -> None:
+    """PayloadTooLargeError if a body of ``size`` bytes is over ``max_body_bytes`` (MAX_BODY_BYTES).
+
+    The local server asks the same from a request's Content-Length, before reading the body.
+    """
+    if size > max_body_bytes:
+        raise PayloadTooLargeError(
+            f"The request body is {size} bytes; the limit is {max_body_bytes} bytes."
+        )
+
+
 def prepare_event(invocation: Any, max_body_bytes: int) -> dict[str, Any]:
     """The event to route: its shape, body size and media type checked, text/plain made JSON.
 
@@ -123,10 +134,7 @@ def prepare_event(invocation: Any, max_body_bytes: int) -> dict[str, Any]:
     if not isinstance(body, str):
         raise InvalidRequestError("The proxy event's body is not a string.")
     raw = _body_bytes(body, bool(event.get("isBase64Encoded")))
-    if len(raw) > max_body_bytes:
-        raise PayloadTooLargeError(
-            f"The request body is {len(raw)} bytes; the limit is {max_body_bytes} bytes."
-        )
+    check_body_size(len(raw), max_body_bytes)
     media_type = _media_type(_header(event, "content-type"))
     if media_type in ("", JSON_MEDIA_TYPE):
         text = _decode(raw)

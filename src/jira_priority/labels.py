@@ -25,6 +25,7 @@ right priority is above it.
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -36,6 +37,13 @@ LABEL_PREFIX = "__label__"
 SCHEME_FILE = "scheme.json"
 #: A scheme needs two names to rank; a label map beyond this is surely a mistake.
 MAX_SCHEME_SIZE = 20
+#: Longest priority or scheme name (Jira's own names are a word or two).
+MAX_NAME_LENGTH = 60
+#: Characters no name may hold: they would break a Markdown table, HTML or a shell line.
+_FORBIDDEN_IN_NAMES = frozenset("|<>`")
+#: Unicode categories no name may hold: controls (ESC, CR/LF, tab, bidi overrides ...),
+#: unassigned and private code points, lone surrogates, line and paragraph separators.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 class UnknownLabelError(ValueError):
@@ -183,10 +191,27 @@ class PriorityScheme:
         return path
 
 
+def _checked_name(value: object, where: str) -> str:
+    """``value`` stripped, if it can be shown anywhere (terminal, Markdown, HTML, a plot)."""
+    if not isinstance(value, str) or not value.strip():
+        raise SchemeError(f"{where} must be a non-empty string")
+    name = value.strip()
+    shown = repr(name[:MAX_NAME_LENGTH]) + ("..." if len(name) > MAX_NAME_LENGTH else "")
+    if len(name) > MAX_NAME_LENGTH:
+        raise SchemeError(f"{where} {shown} is longer than {MAX_NAME_LENGTH} characters")
+    for char in name:
+        if char in _FORBIDDEN_IN_NAMES or unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
+            raise SchemeError(
+                f"{where} {shown} holds {char!r}: a name may not hold control characters, "
+                "line breaks or any of | < > `"
+            )
+    return name
+
+
 def _checked_names(names: Sequence[object], where: str) -> tuple[str, ...]:
-    cleaned = tuple(str(n).strip() for n in names if isinstance(n, str))
-    if len(cleaned) != len(names) or not all(cleaned):
+    if not all(isinstance(n, str) and n.strip() for n in names):
         raise SchemeError(f"{where}: every priority name must be a non-empty string")
+    cleaned = tuple(_checked_name(n, f"{where}: priority name") for n in names)
     if not 2 <= len(cleaned) <= MAX_SCHEME_SIZE:
         raise SchemeError(f"{where}: a scheme has 2 to {MAX_SCHEME_SIZE} priorities")
     folded = [n.casefold() for n in cleaned]
@@ -243,10 +268,8 @@ def scheme_from_dict(data: object, where: str = "scheme") -> PriorityScheme:
         names = data["priorities"]
         if not isinstance(names, list):
             raise SchemeError(f"{where}: 'priorities' must be a list of names, lowest first")
-        name = data.get("name", "custom")
-        if not isinstance(name, str) or not name.strip():
-            raise SchemeError(f"{where}: 'name' must be a non-empty string")
-        scheme = custom_scheme(name.strip(), names)
+        name = _checked_name(data.get("name", "custom"), f"{where}: 'name'")
+        scheme = custom_scheme(name, names)
     elif isinstance(data.get("scheme"), str):
         scheme = built_in_scheme(data["scheme"])
     else:

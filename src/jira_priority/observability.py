@@ -1,6 +1,8 @@
 """Logger, Tracer and Metrics, configured by the POWERTOOLS_* variables template.yaml sets.
 
-Ticket text is never logged: only counts, priorities, codes and timings.
+Ticket text is never logged: only counts, priorities, codes and timings. The
+Logger's level is the settings' (``logger_level``): an invalid POWERTOOLS_LOG_LEVEL
+stops the start-up with the settings' one-line error, not at this import.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from collections.abc import Iterable
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
-logger = Logger()
+from jira_priority.settings import logger_level
+
+logger = Logger(level=logger_level())
 metrics = Metrics()
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Literal, Self
+from typing import Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -30,6 +30,14 @@ FUNCTION_TIMEOUT_SECONDS = 25.0
 OWN_WORK_SECONDS = 2.0
 
 Backend = Literal["sagemaker", "embedded"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+#: The variable powertools' Logger reads; ``log_level`` below validates it.
+LOG_LEVEL_VARIABLE = "POWERTOOLS_LOG_LEVEL"
+DEFAULT_LOG_LEVEL: LogLevel = "INFO"
+
+
+def _level_name(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
 
 
 class Settings(BaseModel):
@@ -70,8 +78,8 @@ class Settings(BaseModel):
     trace_aws_calls: bool = False
 
     #: Read by powertools' Logger itself; validated here so a typo stops the start-up.
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
-        default="INFO", validation_alias="powertools_log_level"
+    log_level: LogLevel = Field(
+        default=DEFAULT_LOG_LEVEL, validation_alias=LOG_LEVEL_VARIABLE.lower()
     )
 
     @field_validator("model_uri", mode="before")
@@ -110,7 +118,7 @@ class Settings(BaseModel):
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_case_level(cls, value: object) -> object:
-        return value.strip().upper() if isinstance(value, str) else value
+        return _level_name(value)
 
     @property
     def sagemaker_worst_case_seconds(self) -> float:
@@ -141,16 +149,33 @@ class Settings(BaseModel):
         return self
 
 
-def load_settings() -> Settings:
+def configuration_error(error: ValidationError) -> ConfigurationError:
+    """The one-line error naming each invalid variable and why."""
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in found['loc']).upper() or 'settings'}: {found['msg']}"
+        for found in error.errors()
+    )
+    return ConfigurationError(f"invalid configuration: {problems}")
+
+
+def load_settings(**overrides: object) -> Settings:
     """Read and validate the environment, or raise ConfigurationError saying what is wrong."""
     try:
-        return Settings.from_environ()
+        return Settings.from_environ(None, **overrides)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']).upper() or 'settings'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise ConfigurationError(f"invalid configuration: {problems}") from exc
+        raise configuration_error(exc) from exc
+
+
+def logger_level(environ: Mapping[str, str] | None = None) -> LogLevel:
+    """The level powertools' Logger is built with, at import, before the settings are read.
+
+    POWERTOOLS_LOG_LEVEL when it is a valid level; otherwise the default, so that the
+    import succeeds and reading the settings (Lambda's init, ``serve``) then stops with
+    the one-line error naming the variable, instead of logging's traceback.
+    """
+    value = _level_name((os.environ if environ is None else environ).get(LOG_LEVEL_VARIABLE))
+    levels: tuple[LogLevel, ...] = get_args(LogLevel)
+    return next((level for level in levels if level == value), DEFAULT_LOG_LEVEL)
 
 
 @lru_cache(maxsize=1)

@@ -119,6 +119,12 @@ def _usage_checks(ctx: click.Context) -> None:
     help="with --update: replace the live model even if the candidate scores worse",
 )
 @click.option(
+    "--allow-scheme-change",
+    is_flag=True,
+    help="with --update: replace the live model even if the candidate's priority scheme "
+    "(scheme.json) differs, so the same label gets another name (--ignore-gate does not)",
+)
+@click.option(
     "--keep-previous",
     is_flag=True,
     help="after --update, keep the previous endpoint config and model (default: delete them)",
@@ -199,6 +205,7 @@ def command(
     gate_data: Path,
     gate_tolerance: float,
     ignore_gate: bool,
+    allow_scheme_change: bool,
     keep_previous: bool,
     force: bool,
     rollout: str | None,
@@ -220,10 +227,12 @@ def command(
     job, or a model.tar.gz URI: give exactly one), an endpoint configuration (real-time instances
     or serverless) and the endpoint, or with --update move an existing endpoint to the new
     configuration, unless the candidate's macro-F1 on --gate-data is below the live model's
-    (--ignore-gate deploys it anyway); --rollout shifts its traffic in steps that roll back when
-    an alarm fires. --min-instances/--max-instances autoscale the variant (kept by --update).
-    Waits until InService and prints the endpoint name. Existing resources are refused unless
-    --update (endpoint) or --force (model, config of the same name) says otherwise."""
+    (--ignore-gate deploys it anyway) or its priority scheme differs from the live model's
+    (--allow-scheme-change deploys it anyway); --rollout shifts its traffic in steps that roll
+    back when an alarm fires. --min-instances/--max-instances autoscale the variant (kept by
+    --update). Waits until InService and prints the endpoint name. Existing resources are
+    refused unless --update (endpoint) or --force (model, config of the same name) says
+    otherwise."""
     exactly_one(ctx.params, "training_job", "tuning_job", "model_data_url")
     _usage_checks(ctx)
     from training_jobs.console import say
@@ -283,8 +292,16 @@ def command(
 
     clients = aws.Aws(region)
     model_data, origin = resolve_model_data(clients.sagemaker, source)
-    if update and not ignore_gate:
-        check_gate(clients.sagemaker, endpoint_name, model_data, gate_data, gate_tolerance)
+    if update:
+        check_gate(
+            clients.sagemaker,
+            endpoint_name,
+            model_data,
+            gate_data,
+            gate_tolerance,
+            score=not ignore_gate,
+            allow_scheme_change=allow_scheme_change,
+        )
     say(f"deploying {origin}")
     deploy(
         clients,

@@ -11,6 +11,15 @@ from training_jobs.cli.options import output_dir_option
 from training_jobs.data.prepare import DEFAULT_OUTPUT_DIR
 
 
+def _text_encoding(value: str) -> str:
+    from training_jobs.data.readers import DatasetError, text_encoding
+
+    try:
+        return text_encoding(value)
+    except DatasetError as error:
+        raise click.BadParameter(str(error)) from None
+
+
 @click.command("prepare")
 @click.argument(
     "inputs",
@@ -100,7 +109,9 @@ from training_jobs.data.prepare import DEFAULT_OUTPUT_DIR
     "--encoding",
     default="utf-8",
     show_default=True,
-    help="text encoding of the input files; rows with bytes invalid in it are rejected",
+    callback=lambda _ctx, _param, value: _text_encoding(value),
+    help="text encoding of the input files (utf-8, cp1252, utf-16 ...); rows with bytes "
+    "invalid in it are rejected and counted",
 )
 def command(
     inputs: tuple[Path, ...],

@@ -36,12 +36,26 @@ import click
     help="how much lower the candidate's macro-F1 may be",
 )
 @click.option("--force", is_flag=True, help="promote even if the candidate scores worse")
-def command(candidate: Path, live: Path, held_out: Path, tolerance: float, force: bool) -> int:
+@click.option(
+    "--allow-scheme-change",
+    is_flag=True,
+    help="promote even if the candidate's priority scheme (scheme.json) differs from the "
+    "current model's, so the same label gets another name (--force does not)",
+)
+def command(
+    candidate: Path,
+    live: Path,
+    held_out: Path,
+    tolerance: float,
+    force: bool,
+    allow_scheme_change: bool,
+) -> int:
     """Score the candidate and the current model (each with its own postprocessing.json) on a
     held-out prepared file; when the candidate's macro-F1 is at least the current one's (or
-    --force), copy its model.bin, postprocessing.json and training.json over the current
-    model's, which `make serve` then loads. `deploy --update` applies the same gate to an
-    endpoint."""
+    --force), copy its model.bin, postprocessing.json, scheme.json and training.json over the
+    current model's, which `make serve` then loads. A candidate whose priority scheme differs
+    from the current model's is refused unless --allow-scheme-change. `deploy --update`
+    applies the same gate to an endpoint."""
     from training_jobs.console import say
     from training_jobs.errors import CommandError
     from training_jobs.evaluation.gate import evaluate_gate
@@ -50,7 +64,11 @@ def command(candidate: Path, live: Path, held_out: Path, tolerance: float, force
     if not (candidate / "model.bin").is_file():
         raise CommandError(f"{candidate} holds no model.bin", exit_code=2)
     if (live / "model.bin").is_file():
-        result = evaluate_gate(str(candidate), str(live), held_out, tolerance)
+        result = evaluate_gate(
+            str(candidate), str(live), held_out, tolerance, allow_scheme_change=allow_scheme_change
+        )
+        if result.scheme_change:
+            say(f"{result.scheme_change} (allowed by --allow-scheme-change)")
         if not result.passed and not force:
             raise CommandError(f"{result.describe()}; --force promotes it anyway")
         say(result.describe())

@@ -69,6 +69,7 @@ __all__ = [
     "file_sha256",
     "read_prepared",
     "read_tickets",
+    "text_encoding",
 ]
 
 #: Row numbers kept per reject reason, for the report (the counts are complete).
@@ -246,25 +247,62 @@ def _is_gzip(path: Path) -> bool:
         return raw.read(2) == _GZIP_MAGIC
 
 
+#: The decoding error handler of ticket files: every byte the encoding cannot decode
+#: becomes a lone surrogate (U+DC00 + byte), as ``surrogateescape`` does for bytes
+#: above 127 only; a multi-byte encoding's bad unit (UTF-16's stray surrogate, a
+#: truncated last character) holds bytes below 128 too.
+UNDECODABLE_HANDLER = "jira_priority.undecodable"
+
+
+def _mark_undecodable(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    bad = error.object[error.start : error.end]
+    return "".join(chr(0xDC00 + byte) for byte in bad), error.end
+
+
+codecs.register_error(UNDECODABLE_HANDLER, _mark_undecodable)
+
+
+def text_encoding(name: str) -> str:
+    """``name`` if it is a known text encoding; DatasetError otherwise (one line)."""
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):
+        raise DatasetError(f"unknown encoding {name[:60]!r}") from None
+    if not info._is_text_encoding:  # rot13, base64, hex, zlib ...: bytes to bytes
+        raise DatasetError(f"{name[:60]!r} is not a text encoding (utf-8, cp1252, utf-16 ...)")
+    return name
+
+
+def _undecodable_file(path: Path, encoding: str, error: UnicodeError) -> DatasetError:
+    reason = getattr(error, "reason", str(error))
+    if "BOM" in reason:  # utf-16 and utf-32 cannot tell the byte order without one
+        family = codecs.lookup(encoding).name.replace("_", "-")
+        return DatasetError(
+            f"{path}: does not start with a byte-order mark, which {encoding} needs; "
+            f"name the byte order: --encoding {family}-le or {family}-be"
+        )
+    return DatasetError(f"{path}: cannot be read as {encoding} ({reason})")
+
+
 @contextmanager
 def _open_text(path: Path, encoding: str) -> Iterator[IO[str]]:
     """The file as text, gunzipped if needed; invalid bytes survive as surrogates.
 
-    ``surrogateescape`` keeps an undecodable byte as a lone surrogate instead
-    of raising, so the one row that holds it can be rejected and counted while
-    the rest of the file is read.
+    Each byte the encoding cannot decode becomes a lone surrogate instead of
+    raising (``UNDECODABLE_HANDLER``), so the one row that holds it can be
+    rejected and counted while the rest of the file is read. Only what spoils
+    the whole file (no byte-order mark where the encoding needs one) raises.
     """
     if path.is_dir():
         raise DatasetError(f"{path}: is a directory; name a ticket or prepared file in it")
     if not path.is_file():
         raise DatasetError(f"{path}: no such file")
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise DatasetError(f"unknown encoding {encoding!r}") from None
+    encoding = text_encoding(encoding)
     if codecs.lookup(encoding).name == "utf-8":
         encoding = "utf-8-sig"  # Jira's CSV export starts with a byte-order mark
-    options: dict[str, Any] = {"encoding": encoding, "errors": "surrogateescape", "newline": ""}
+    options: dict[str, Any] = {"encoding": encoding, "errors": UNDECODABLE_HANDLER, "newline": ""}
     text: IO[str] = (
         gzip.open(path, "rt", **options)  # noqa: SIM115 (closed by the with below)
         if _is_gzip(path)
@@ -275,6 +313,8 @@ def _open_text(path: Path, encoding: str) -> Iterator[IO[str]]:
             yield text
         except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
             raise DatasetError(f"{path}: compressed data is truncated or corrupt ({exc})") from exc
+        except UnicodeError as exc:
+            raise _undecodable_file(path, encoding, exc) from exc
 
 
 def _decodable(values: Sequence[str]) -> bool:
@@ -347,7 +387,10 @@ def _read_csv(
         raise DatasetError(f"{path}: the header row is not valid CSV ({exc})") from exc
     header = [_strip_bom(name) for name in header]
     columns = _column_index(header)
-    shown = f"{', '.join(header[:8])}{', ...' if len(header) > 8 else ''}"
+    # The file's own text, shown on one line: a quoted name may hold a line break or ESC.
+    names = [name if name.isprintable() else repr(name) for name in header[:8]]
+    shown = ", ".join(n if len(n) <= 60 else n[:60] + "..." for n in names)
+    shown += ", ..." if len(header) > 8 else ""
     if "title" not in columns and "description" not in columns:
         accepted = _accepted_names("title", "description")
         raise DatasetError(

@@ -3,10 +3,17 @@
 matplotlib runs headless (Agg). Every figure has a fixed size and dpi and is
 saved without ``bbox_inches="tight"``, so each PNG is exactly
 ``FIGURE_PIXELS`` wide and high: reports and docs can rely on it.
+
+Titles and priority names come from the user (``evaluate --title``, a scheme
+file): every figure is drawn under ``plain_text()``, so a ``$`` is a dollar sign,
+never mathtext or LaTeX (``$x^$`` would otherwise stop the report with a
+ParseException).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib
@@ -25,6 +32,13 @@ DPI = 100
 FIGURE_PIXELS = (round(FIGURE_INCHES[0] * DPI), round(FIGURE_INCHES[1] * DPI))
 
 
+@contextmanager
+def plain_text() -> Iterator[None]:
+    """Every text made and drawn inside is shown as written: no mathtext, no LaTeX."""
+    with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+        yield
+
+
 def row_normalised(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
     """Each row divided by its sum (recall on the diagonal); NaN rows for absent classes."""
     sums = counts.sum(axis=1, keepdims=True).astype(np.float64)
@@ -33,6 +47,7 @@ def row_normalised(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
     return out
 
 
+@plain_text()
 def _heatmap(
     values: npt.NDArray[np.float64],
     names: list[str],
@@ -109,6 +124,7 @@ def plot_confusion_normalised(metrics: Metrics, path: Path, title: str) -> Path:
     )
 
 
+@plain_text()
 def plot_per_class(metrics: Metrics, path: Path, title: str) -> Path:
     """Precision and recall per priority; undefined values marked "n/a" instead of a bar."""
     fig, ax = plt.subplots(figsize=FIGURE_INCHES, dpi=DPI, layout="constrained")

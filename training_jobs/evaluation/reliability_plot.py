@@ -2,7 +2,7 @@
 
 A calibrated model's points lie on the diagonal. Same conventions as
 ``training_jobs.plots``: headless, fixed size and dpi, so every PNG is
-``FIGURE_PIXELS``.
+``FIGURE_PIXELS``, and every text plain (``plain_text``: a ``$`` is a dollar).
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from training_jobs.evaluation.calibration import expected_calibration_error, reliability_bins
-from training_jobs.evaluation.plots import DPI, FIGURE_INCHES
+from training_jobs.evaluation.plots import DPI, FIGURE_INCHES, plain_text
 
 #: name -> (top-1 confidence, whether the answer was right) per ticket.
 Curves = Mapping[str, tuple[Sequence[float], Sequence[bool]]]
 
 
+@plain_text()
 def reliability_plot(curves: Curves, title: str, path: Path) -> Path:
     """Write a PNG with one line per curve (marker area ~ tickets in the bin) and the diagonal."""
     fig, (ax, counts_ax) = plt.subplots(

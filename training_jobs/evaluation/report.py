@@ -9,11 +9,16 @@ The output directory receives:
 
 The figures and their conventions (undefined precision/recall, macro averages
 over the classes present) are those of ``training_jobs.evaluation.metrics``.
+Text from outside (the title, project names, paths, priority names) goes into
+``summary.md`` through ``markdown_text``, so it cannot end a table cell, start a
+heading, or become HTML.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -123,6 +128,21 @@ def build_report(
     }
 
 
+#: Characters Markdown (GitHub's included: tables, strikethrough, math) reads as syntax.
+_MARKDOWN_SYNTAX = re.compile(r"([\\`*_{}\[\]<>()#+!|&~$])")
+_SPACES = frozenset({"\t", "\n", "\r", "\v", "\f", "\u2028", "\u2029", "\x85"})
+
+
+def markdown_text(value: object) -> str:
+    """``value`` as literal text in Markdown: on one line, syntax escaped, controls dropped."""
+    plain = "".join(
+        " " if char in _SPACES else char
+        for char in str(value)
+        if char in _SPACES or not unicodedata.category(char).startswith("C")
+    )
+    return _MARKDOWN_SYNTAX.sub(r"\\\1", plain)
+
+
 def _number(value: float | None, digits: int = 3) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
@@ -133,25 +153,30 @@ def _signed(value: float) -> str:
 
 def render_summary(report: dict[str, Any]) -> str:
     """The Markdown summary of a report made by ``build_report``."""
-    always = report["majority_baseline"]["always"]
-    top2 = " + ".join(report["majority_baseline"]["top2"])
+    md = markdown_text
+    always = md(report["majority_baseline"]["always"])
+    top2 = " + ".join(md(name) for name in report["majority_baseline"]["top2"])
     source = report["input"]
-    predictor = ", ".join(f"{key}: `{value}`" for key, value in report["predictor"].items())
+    predictor = ", ".join(f"{key}: {md(value)}" for key, value in report["predictor"].items())
+    projects = ", ".join(md(p) for p in source.get("projects") or [])
     lines = [
-        f"# {report['title']}",
+        f"# {md(report['title'])}",
         "",
-        f"- Input: `{source['path']}` ({source['format']}, {report['count']} labelled tickets"
-        + (f", projects {', '.join(source['projects'])}" if source.get("projects") else "")
+        f"- Input: {md(source['path'])} ({source['format']}, {report['count']} labelled tickets"
+        + (f", projects {projects}" if projects else "")
         + ")",
         f"- Predictor: {predictor}",
         *(
-            [f"- Held-out project: **{source['holdout_project']}** (no ticket of it in training)"]
+            [
+                f"- Held-out project: **{md(source['holdout_project'])}** "
+                "(no ticket of it in training)"
+            ]
             if source.get("holdout_project")
             else []
         ),
         *(
             [
-                f"- Projects of the prepared lines matched from `{source['projects_from']}` "
+                f"- Projects of the prepared lines matched from {md(source['projects_from'])} "
                 f"({source['lines_with_project']} of {source['lines_read']} lines)"
             ]
             if source.get("projects_from")
@@ -189,7 +214,7 @@ def render_summary(report: dict[str, Any]) -> str:
     for cls in report["metrics"]["per_class"]:
         base = baseline_classes[cls["priority"]]
         lines.append(
-            f"| {cls['priority']} | {cls['support']} | {cls['predicted']} "
+            f"| {md(cls['priority'])} | {cls['support']} | {cls['predicted']} "
             f"| {_number(cls['precision'])} | {_number(cls['recall'])} | {_number(cls['f1'])} "
             f"| {_number(base['recall'])} |"
         )
@@ -198,11 +223,11 @@ def render_summary(report: dict[str, Any]) -> str:
         "",
         "## Confusion matrix (rows: true, columns: predicted)",
         "",
-        "| true \\ predicted | " + " | ".join(matrix["labels"]) + " |",
+        "| true \\ predicted | " + " | ".join(md(name) for name in matrix["labels"]) + " |",
         "|---|" + "---:|" * len(matrix["labels"]),
     ]
     for name, row in zip(matrix["labels"], matrix["counts"], strict=True):
-        lines.append(f"| {name} | " + " | ".join(str(v) for v in row) + " |")
+        lines.append(f"| {md(name)} | " + " | ".join(str(v) for v in row) + " |")
     if report.get("per_project"):
         lines += [
             "",
@@ -228,9 +253,8 @@ def render_summary(report: dict[str, Any]) -> str:
                 for c in columns
             ]
             lines.append(
-                f"| {name} | {project['count']} | {project['majority_baseline']['always']} | "
-                + " | ".join(cells)
-                + " |"
+                f"| {md(name)} | {project['count']} "
+                f"| {md(project['majority_baseline']['always'])} | " + " | ".join(cells) + " |"
             )
     if report.get("urgency_thresholds"):
         lines += ["", "## Urgency (a priority above the default)", ""]

@@ -16,6 +16,8 @@ import logging
 import time
 from typing import Any
 
+from jira_priority.errors import PayloadTooLargeError
+from jira_priority.http_edge import check_body_size, error_proxy_response
 from training_jobs.local_api import gateway
 from training_jobs.local_api.function import (
     ExecutionEnvironment,
@@ -104,15 +106,42 @@ class LocalApi:
         length = int(header(headers, b"content-length") or b"0")  # digits only: h11 checked
         if length > options.max_body_bytes:
             return await reply(send, gateway.REQUEST_TOO_LARGE, close=True)
+        too_large = self._function_refusal(length)
+        if too_large is not None:
+            return await respond(send, *too_large, close=True)
         deadline = scope.get("extensions", {}).get(DEADLINE_EXTENSION)
         try:
             async with asyncio.timeout_at(deadline):
-                body = await read_body(receive)
+                body = await read_body(receive, self._body_limit())
         except TimeoutError:
             return await reply(send, gateway.REQUEST_TIMEOUT, close=True)
+        except BodyTooLargeError:
+            return await reply(send, gateway.REQUEST_TOO_LARGE, close=True)
         if body is None:
             return CLIENT_CLOSED
         return await self._invoke(scope, headers, body, send)
+
+    def _body_limit(self) -> int:
+        """The most body bytes read: API Gateway's limit, or the function's if lower."""
+        own = self.function.max_body_bytes if self.function is not None else None
+        return min(
+            self.options.max_body_bytes, own if own is not None else self.options.max_body_bytes
+        )
+
+    def _function_refusal(self, length: int) -> tuple[int, list[tuple[str, str]], bytes] | None:
+        """The function's own 413 for a body over its MAX_BODY_BYTES, known from the head.
+
+        The function would refuse it after the whole body was buffered and copied (24
+        clients sending 10 MB each grew the server by 255 MB); the answer is the same.
+        """
+        limit = self.function.max_body_bytes if self.function is not None else None
+        if limit is None:
+            return None
+        try:
+            check_body_size(length, limit)
+        except PayloadTooLargeError as error:
+            return gateway.response_parts(error_proxy_response(error))
+        return None
 
     def _refusal(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> GatewayResponse | None:
         """What API Gateway answers from the request head alone, if it answers itself."""
@@ -124,8 +153,7 @@ class LocalApi:
             return gateway.HEADERS_TOO_LARGE
         if (scope["method"], scope["raw_path"].decode("latin-1")) not in gateway.ROUTES:
             return gateway.MISSING_AUTHENTICATION_TOKEN
-        given = header(headers, b"x-api-key")
-        if not gateway.key_accepted(options.api_key, given.decode("latin-1") if given else None):
+        if not gateway.key_accepted(options.api_key, header(headers, b"x-api-key")):
             return gateway.INVALID_API_KEY
         return None
 
@@ -176,14 +204,27 @@ def header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
     return found
 
 
-async def read_body(receive: Any) -> bytes | None:
-    """The whole body, or None if the client went away first."""
+class BodyTooLargeError(Exception):
+    """More body arrived than the limit (a chunked body, which has no Content-Length)."""
+
+
+async def read_body(receive: Any, limit: int) -> bytes | None:
+    """The whole body, or None if the client went away first.
+
+    BodyTooLargeError as soon as more than ``limit`` bytes have arrived: the rest is
+    never read.
+    """
     chunks = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             return None
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLargeError
+        chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
 

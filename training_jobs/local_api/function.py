@@ -42,10 +42,18 @@ class FunctionTimeoutError(Exception):
 class ExecutionEnvironment:
     """One handler, one request at a time, each within the function's timeout."""
 
-    def __init__(self, handler: LambdaHandler, predictor: Predictor, timeout: float) -> None:
+    def __init__(
+        self,
+        handler: LambdaHandler,
+        predictor: Predictor,
+        timeout: float,
+        max_body_bytes: int | None = None,
+    ) -> None:
         self.handler = handler
         self.predictor = predictor
         self.timeout = timeout
+        #: The function's own body limit (its settings' MAX_BODY_BYTES), if it has one.
+        self.max_body_bytes = max_body_bytes
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="function")
 
     async def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -67,22 +75,19 @@ def load_function(model_uri: str, timeout: float) -> ExecutionEnvironment:
     """The handler for the embedded backend with ``model_uri``, its model loaded and tried once."""
     for name, value in POWERTOOLS_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
-    from pydantic import ValidationError
-
     from jira_priority.app import create_app
     from jira_priority.errors import ServiceError
     from jira_priority.predictors.embedded import EmbeddedPredictor, ModelLoadError
-    from jira_priority.settings import Settings
+    from jira_priority.settings import load_settings
 
     try:
-        settings = Settings.from_environ(predictor_backend="embedded", model_uri=model_uri)
+        settings = load_settings(predictor_backend="embedded", model_uri=model_uri)
         predictor = EmbeddedPredictor.from_settings(settings)
         predictor.load()  # checks and verifies the model: a damaged one is one line
-    except ValidationError as exc:
-        problems = "; ".join(str(error["msg"]) for error in exc.errors())
-        raise FunctionLoadError(f"invalid configuration: {problems}") from exc
     except ModelLoadError as exc:
         raise FunctionLoadError(str(exc)) from exc
     except ServiceError as exc:
         raise FunctionLoadError(exc.public_message) from exc
-    return ExecutionEnvironment(create_app(settings, predictor), predictor, timeout)
+    return ExecutionEnvironment(
+        create_app(settings, predictor), predictor, timeout, settings.max_body_bytes
+    )

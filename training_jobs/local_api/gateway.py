@@ -87,11 +87,15 @@ TOO_MANY_CONNECTIONS = GatewayResponse(
 )
 
 
-def key_accepted(expected: str | None, given: str | None) -> bool:
-    """Whether ``given`` is the API key (always, when none is configured)."""
+def key_accepted(expected: str | None, given: bytes | None) -> bool:
+    """Whether the header's bytes are the API key (always, when none is configured).
+
+    The key is visible ASCII (``ServeOptions`` refuses any other at start-up), so its
+    bytes are the same whatever encoding a client sends headers in.
+    """
     if expected is None:
         return True
-    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+    return given is not None and hmac.compare_digest(given, expected.encode("ascii"))
 
 
 @dataclass

@@ -20,6 +20,16 @@ MAX_HEADER_BYTES = 64 * 1024
 MAX_HEADER_FIELDS = 100
 
 
+def sendable_key(key: str) -> bool:
+    """Whether every client sends ``key`` as the same bytes: visible ASCII, ``!`` to ``~``.
+
+    A header value is bytes; for other characters clients differ (curl sends UTF-8,
+    Python's http.client Latin-1 or an error, browsers refuse), and API Gateway's own
+    keys are ASCII, so such a key is refused at start-up rather than answered 403.
+    """
+    return all("!" <= char <= "~" for char in key)
+
+
 @dataclass(frozen=True)
 class ServeOptions:
     model: str
@@ -47,4 +57,9 @@ class ServeOptions:
             found.append("--max-body-bytes must not be negative")
         if self.request_timeout <= 0:
             found.append("--request-timeout must be more than 0 seconds")
+        if self.api_key is not None and not sendable_key(self.api_key):
+            found.append(
+                "the API key must be visible ASCII characters (! to ~, no spaces): "
+                "HTTP clients send other characters in a header in different ways"
+            )
         return found

@@ -10,8 +10,10 @@ SageMaker endpoint parameter in samconfig.toml.
 ``--update`` is gated: the candidate and the live model are both scored,
 each with its own postprocessing.json, on a held-out prepared file
 (``--gate-data``), and the update is refused when the candidate's macro-F1 is
-lower (``--ignore-gate`` deploys anyway). ``--rollout`` moves the traffic in
-steps watched by alarms, and SageMaker rolls back if one fires (rollout.py).
+lower (``--ignore-gate`` deploys anyway), or when the candidate's priority scheme
+differs from the live model's (``--allow-scheme-change`` deploys anyway; ``--ignore-gate``
+does not skip that check). ``--rollout`` moves the traffic in steps watched by alarms,
+and SageMaker rolls back if one fires (rollout.py).
 
 With a minimum and maximum instance count the variant is registered for
 autoscaling once it is InService (autoscaling.py); an update keeps a variant's
@@ -351,16 +353,30 @@ def check_gate(
     candidate_url: str,
     held_out: Path,
     tolerance: float,
+    *,
+    score: bool = True,
+    allow_scheme_change: bool = False,
 ) -> None:
-    """CommandError if the candidate's macro-F1 on ``held_out`` is below the live model's."""
-    from training_jobs.evaluation.gate import GateError, evaluate_gate
+    """CommandError if the candidate's priority scheme differs from the live model's (unless
+    ``allow_scheme_change``) or, when ``score``, its macro-F1 on ``held_out`` is below the live
+    model's."""
+    from training_jobs.evaluation.gate import GateError, compare_schemes, evaluate_gate
 
     live_url = live_model_data_url(sagemaker, endpoint_name)
-    say(f"gate: scoring {candidate_url} and the live {live_url} on {held_out}")
     try:
-        result = evaluate_gate(candidate_url, live_url, held_out, tolerance)
+        if not score:
+            change = compare_schemes(candidate_url, live_url, allow_scheme_change)
+            if change:
+                say(f"gate: {change} (allowed by --allow-scheme-change)")
+            return
+        say(f"gate: scoring {candidate_url} and the live {live_url} on {held_out}")
+        result = evaluate_gate(
+            candidate_url, live_url, held_out, tolerance, allow_scheme_change=allow_scheme_change
+        )
     except GateError as exc:
         raise CommandError(f"gate: {exc}") from None
+    if result.scheme_change:
+        say(f"gate: {result.scheme_change} (allowed by --allow-scheme-change)")
     if not result.passed:
         raise CommandError(f"gate: {result.describe()}; --ignore-gate deploys it anyway")
     say(f"gate: {result.describe()}")

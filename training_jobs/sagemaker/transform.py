@@ -19,7 +19,6 @@ output into the CSV (from the same input file).
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,7 @@ from jira_priority.predictors.base import LabelScore
 from jira_priority.text import normalise_ticket
 from training_jobs.console import say
 from training_jobs.data.readers import DatasetError, ReadStats, TicketRow, read_tickets
+from training_jobs.data.spreadsheet import SpreadsheetWriter
 from training_jobs.errors import CommandError
 from training_jobs.sagemaker.aws import (
     ApiCall,
@@ -81,11 +81,12 @@ def read_input_tickets(path: Path) -> list[TicketRow]:
         tickets = list(read_tickets(path, stats=stats, require_priority=False))
     except DatasetError as error:
         raise CommandError(str(error)) from None
+    reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(stats.rejected.items()))
+    if not tickets:  # one line: what was skipped is part of the error
+        skipped = f" ({stats.rows_rejected} row(s) skipped: {reasons})" if reasons else ""
+        raise CommandError(f"{path}: no ticket with text to score{skipped}")
     if stats.rows_rejected:
-        reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(stats.rejected.items()))
         say(f"skipped {stats.rows_rejected} row(s) of {path} ({reasons})")
-    if not tickets:
-        raise CommandError(f"{path}: no ticket with text to score")
     return tickets
 
 
@@ -151,22 +152,15 @@ def read_postprocessing_option(path: Path | None, scheme: PriorityScheme) -> Pos
     return found
 
 
-def _optional(value: float | bool | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value).lower()
-    return f"{value:.4f}"
-
-
 def write_predictions(
     path: Path,
     tickets: Sequence[TicketRow],
     answers: Sequence[PostProcessed],
     scheme: PriorityScheme = DEFAULT_SCHEME,
 ) -> None:
+    """The CSV: the tickets' own cells as text (never a formula), the figures as numbers."""
     with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
+        writer = SpreadsheetWriter(out, float_digits=4)
         writer.writerow(CSV_COLUMNS)
         for ticket, answer in zip(tickets, answers, strict=True):
             best = answer.ranking[0]
@@ -178,15 +172,15 @@ def write_predictions(
                     ticket.priority,
                     scheme.from_label(best.label).value,
                     best.label,
-                    f"{best.probability:.4f}",
+                    best.probability,
                     " ".join(
                         f"{scheme.from_label(r.label).value}:{r.probability:.4f}"
                         for r in answer.ranking
                     ),
-                    _optional(answer.calibrated_probability),
-                    _optional(answer.confident),
-                    answer.action or "",
-                    _optional(answer.urgency),
+                    answer.calibrated_probability,
+                    answer.confident,
+                    answer.action,
+                    answer.urgency,
                 )
             )
 
