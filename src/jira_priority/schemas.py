@@ -7,15 +7,29 @@ models turn each into plain (title, description) text for the normaliser.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from jira_priority.adf import adf_text
 from jira_priority.labels import PRIORITIES
 from jira_priority.postprocessing import Action
 
 MAX_K = len(PRIORITIES)
+
+
+def _integral_number(value: object) -> object:
+    """2.0 as 2: JSON Schema's ``integer`` is any number without a fraction."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 class JiraFields(BaseModel):
@@ -55,14 +69,24 @@ class Ticket(BaseModel):
     text: str | None = Field(default=None, description="The whole ticket as one text.")
     issue: JiraIssue | None = Field(default=None, description="A Jira webhook's issue.")
 
-    #: Fields a ticket may have; with ``issue`` (a whole Jira webhook body) anything goes.
+    #: The shapes a ticket comes in: the field that names each, and the fields it has. A
+    #: field of another shape may only be null (absent); the three shapes exclude each other.
+    forms: ClassVar[dict[str, tuple[str, ...]]] = {
+        "title": ("title", "description"),
+        "text": ("text",),
+        "issue": ("issue",),
+    }
+    #: The shape beside whose field anything goes: ``issue`` comes in a whole webhook body.
+    open_form: ClassVar[str] = "issue"
+    #: Fields a ticket may have; with ``issue`` anything else is ignored.
     known_fields: ClassVar[frozenset[str]] = frozenset({"title", "description", "text", "issue"})
 
     @model_validator(mode="before")
     @classmethod
     def _no_unknown_fields(cls, data: Any) -> Any:
-        # A misspelt "descripton" would otherwise be dropped without a word.
-        if isinstance(data, dict) and "issue" not in data:
+        # A misspelt "descripton" would otherwise be dropped without a word. An
+        # "issue": null is no webhook body: its neighbours are checked too.
+        if isinstance(data, dict) and data.get(cls.open_form) is None:
             unknown = sorted(set(data) - cls.known_fields)
             if unknown:
                 raise ValueError(
@@ -77,19 +101,19 @@ class Ticket(BaseModel):
         return self
 
     def _check_shape(self) -> None:
-        given = [name for name in ("title", "text", "issue") if getattr(self, name) is not None]
+        given = [name for name in self.forms if getattr(self, name) is not None]
         if len(given) != 1:
             raise ValueError(
                 "give exactly one of 'title' (with optional 'description'), 'text', or 'issue' "
                 f"(a Jira webhook payload); got {', '.join(given) or 'none'}"
             )
-        if self.description is not None and self.title is None:
+        if self.description is not None and "description" not in self.forms[given[0]]:
             raise ValueError("'description' goes with 'title'")
 
     def __repr__(self) -> str:
         # Never the text: powertools logs a route's arguments at DEBUG (formatting
         # them on every request, ~0.2 ms for a batch), and text must not reach a log.
-        given = [name for name in ("title", "text", "issue") if getattr(self, name) is not None]
+        given = [name for name in self.forms if getattr(self, name) is not None]
         return f"{type(self).__name__}({', '.join(f'{name}=...' for name in given)})"
 
     def parts(self) -> tuple[str | None, str | None]:
@@ -112,7 +136,7 @@ class PredictRequest(Ticket):
     tickets: list[Ticket] | None = Field(
         default=None, min_length=1, description="A batch of tickets, answered in order."
     )
-    k: int = Field(
+    k: Annotated[int, BeforeValidator(_integral_number)] = Field(
         default=1, ge=1, le=MAX_K, strict=True, description="How many ranked priorities to return."
     )
 
