@@ -3,11 +3,14 @@
 A ticket arrives in one of three JSON shapes (title/description, text, or a
 Jira webhook payload); a request is one ticket or ``{"tickets": [...]}``. The
 models turn each into plain (title, description) text for the normaliser.
+One model validates every shape (so that an error names the field and says
+why); ``jira_priority.request_schema`` turns what these models say into the
+exact ``oneOf`` of the OpenAPI document.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -146,7 +149,7 @@ class PredictRequest(Ticket):
         if self.tickets is None:
             super()._check_shape()
             return
-        fields = ("title", "description", "text", "issue")
+        fields = [field for form in Ticket.forms.values() for field in form]
         beside = [name for name in fields if getattr(self, name) is not None]
         if beside:
             raise ValueError(
@@ -180,23 +183,35 @@ _CONFIDENCE = (
 )
 
 
+#: Answers are described as they are sent: every field always present (null where the
+#: model cannot fill it), so a client generated from the document may rely on each.
+ANSWER_CONFIG = ConfigDict(
+    json_schema_mode_override="serialization", json_schema_serialization_defaults_required=True
+)
+
+
 class RankedPriority(BaseModel):
+    model_config = ANSWER_CONFIG
+
     priority: str = Field(description="A priority name of the model's scheme.")
-    probability: float = Field(description=_PROBABILITY)
-    calibrated_probability: float | None = Field(description=_CALIBRATED)
+    probability: float = Field(ge=0, le=1, description=_PROBABILITY)
+    calibrated_probability: float | None = Field(ge=0, le=1, description=_CALIBRATED)
 
 
 class Prediction(BaseModel):
+    model_config = ANSWER_CONFIG
+
     priority: str = Field(
         description="The predicted priority: the model's top label after the prior correction, "
         "by the name the model's scheme gives it (e.g. Major in the apache scheme, High in "
         "jira-cloud)."
     )
     label: str = Field(
-        description="The BlazingText label, __label__1 (the scheme's lowest priority) upwards."
+        pattern=r"^__label__[1-9][0-9]*$",
+        description="The BlazingText label, __label__1 (the scheme's lowest priority) upwards.",
     )
-    probability: float = Field(description=_PROBABILITY)
-    calibrated_probability: float | None = Field(description=_CONFIDENCE)
+    probability: float = Field(ge=0, le=1, description=_PROBABILITY)
+    calibrated_probability: float | None = Field(ge=0, le=1, description=_CONFIDENCE)
     confident: bool | None = Field(
         description="Whether calibrated_probability reaches the model's confidence threshold, "
         "chosen on validation data for a stated precision (see the README); null if the model "
@@ -211,31 +226,47 @@ class Prediction(BaseModel):
     )
     urgency: float | None = Field(
         default=None,
+        ge=0,
+        le=1,
         description="The calibrated probability that the right priority is above the scheme's "
         "default (apache: Critical or Blocker rather than Major); null if the model has no "
         "post-processing.",
     )
     ranking: list[RankedPriority] = Field(
-        description="The k best priorities, in the order of the prior-corrected scores."
+        min_length=1,
+        max_length=MAX_K,
+        description="The k best priorities, in the order of the prior-corrected scores.",
     )
     model: str = Field(description="The endpoint name or model id that answered.")
 
 
 class BatchPrediction(BaseModel):
-    predictions: list[Prediction]
+    model_config = ANSWER_CONFIG
+
+    predictions: list[Prediction] = Field(
+        min_length=1, description="One prediction per ticket, in request order."
+    )
 
 
 class HealthStatus(BaseModel):
-    status: str
-    backend: str
-    model: str
-    ready: bool
+    model_config = ANSWER_CONFIG
+
+    status: Literal["ok", "unavailable"]
+    backend: str = Field(description="sagemaker or embedded.")
+    model: str = Field(description="The endpoint name or model id.")
+    ready: bool = Field(description="Whether the model can answer now.")
 
 
 class ErrorDetail(BaseModel):
-    code: str
-    message: str
+    model_config = ANSWER_CONFIG
+
+    code: str = Field(description="What went wrong, e.g. invalid_request or invalid_api_key.")
+    message: str = Field(description="What to change, for a person; never internal details.")
 
 
 class ErrorBody(BaseModel):
+    """Every error's body, the function's and API Gateway's own alike."""
+
+    model_config = ANSWER_CONFIG
+
     error: ErrorDetail
