@@ -77,7 +77,8 @@ build: $(SAM_VENV)/.installed $(VENV)/.installed ## sam build (into .aws-sam/): 
 
 test: lint typecheck validate build pytest ## everything CI checks (build first: tests run the built function)
 
-# The document does not depend on the backend; any valid configuration will do.
+# The document does not depend on the backend (any valid configuration will do),
+# but its limits are the environment's MAX_BATCH_SIZE and MAX_BODY_BYTES, as the function's.
 openapi: $(VENV)/.installed ## print the OpenAPI document generated from the code
 	@PREDICTOR_BACKEND=sagemaker SAGEMAKER_ENDPOINT_NAME=openapi POWERTOOLS_TRACE_DISABLED=1 \
 		$(BIN)/python -m jira_priority.openapi

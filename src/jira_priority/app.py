@@ -61,14 +61,14 @@ classifier: PriorityClassifier
 app = APIGatewayRestResolver(enable_validation=True)
 
 
-def _errors(*statuses: HTTPStatus) -> dict[int, OpenAPIResponse]:
-    """OpenAPI entries for error statuses: all share the one error body."""
+def _errors(descriptions: dict[HTTPStatus, str]) -> dict[int, OpenAPIResponse]:
+    """OpenAPI entries for error statuses (``code``: when): all share the one error body."""
     return {
         int(status): {
-            "description": status.phrase,
+            "description": f"{status.phrase}: {description}",
             "content": {JSON_MEDIA_TYPE: {"model": ErrorBody}},
         }
-        for status in statuses
+        for status, description in descriptions.items()
     }
 
 
@@ -79,13 +79,22 @@ def _errors(*statuses: HTTPStatus) -> dict[int, OpenAPIResponse]:
     responses={
         200: {"description": "One prediction, or {'predictions': [...]} for a batch"},
         **_errors(
-            HTTPStatus.BAD_REQUEST,
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-            HTTPStatus.TOO_MANY_REQUESTS,
-            HTTPStatus.BAD_GATEWAY,
-            HTTPStatus.SERVICE_UNAVAILABLE,
-            HTTPStatus.GATEWAY_TIMEOUT,
+            {
+                HTTPStatus.BAD_REQUEST: "invalid_request: not JSON, or a wrong, missing or "
+                "unknown field (the message names it), more than MAX_BATCH_SIZE tickets, "
+                "a ticket without a word to classify",
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "payload_too_large: a body over "
+                "MAX_BODY_BYTES",
+                HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type: neither "
+                "application/json nor text/plain",
+                HTTPStatus.TOO_MANY_REQUESTS: "upstream_throttled: SageMaker throttled the "
+                "call after retries",
+                HTTPStatus.BAD_GATEWAY: "model_error, bad_model_response or "
+                "endpoint_rejected: the model failed, answered something unreadable, or "
+                "the endpoint refused the call",
+                HTTPStatus.SERVICE_UNAVAILABLE: "upstream_unavailable: the model cannot answer now",
+                HTTPStatus.GATEWAY_TIMEOUT: "upstream_timeout: the endpoint did not answer in time",
+            }
         ),
     },
 )

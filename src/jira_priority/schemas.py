@@ -3,19 +3,36 @@
 A ticket arrives in one of three JSON shapes (title/description, text, or a
 Jira webhook payload); a request is one ticket or ``{"tickets": [...]}``. The
 models turn each into plain (title, description) text for the normaliser.
+One model validates every shape (so that an error names the field and says
+why); ``jira_priority.request_schema`` turns what these models say into the
+exact ``oneOf`` of the OpenAPI document.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from jira_priority.adf import adf_text
 from jira_priority.labels import PRIORITIES
 from jira_priority.postprocessing import Action
 
 MAX_K = len(PRIORITIES)
+
+
+def _integral_number(value: object) -> object:
+    """2.0 as 2: JSON Schema's ``integer`` is any number without a fraction."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 class JiraFields(BaseModel):
@@ -55,14 +72,24 @@ class Ticket(BaseModel):
     text: str | None = Field(default=None, description="The whole ticket as one text.")
     issue: JiraIssue | None = Field(default=None, description="A Jira webhook's issue.")
 
-    #: Fields a ticket may have; with ``issue`` (a whole Jira webhook body) anything goes.
+    #: The shapes a ticket comes in: the field that names each, and the fields it has. A
+    #: field of another shape may only be null (absent); the three shapes exclude each other.
+    forms: ClassVar[dict[str, tuple[str, ...]]] = {
+        "title": ("title", "description"),
+        "text": ("text",),
+        "issue": ("issue",),
+    }
+    #: The shape beside whose field anything goes: ``issue`` comes in a whole webhook body.
+    open_form: ClassVar[str] = "issue"
+    #: Fields a ticket may have; with ``issue`` anything else is ignored.
     known_fields: ClassVar[frozenset[str]] = frozenset({"title", "description", "text", "issue"})
 
     @model_validator(mode="before")
     @classmethod
     def _no_unknown_fields(cls, data: Any) -> Any:
-        # A misspelt "descripton" would otherwise be dropped without a word.
-        if isinstance(data, dict) and "issue" not in data:
+        # A misspelt "descripton" would otherwise be dropped without a word. An
+        # "issue": null is no webhook body: its neighbours are checked too.
+        if isinstance(data, dict) and data.get(cls.open_form) is None:
             unknown = sorted(set(data) - cls.known_fields)
             if unknown:
                 raise ValueError(
@@ -77,19 +104,19 @@ class Ticket(BaseModel):
         return self
 
     def _check_shape(self) -> None:
-        given = [name for name in ("title", "text", "issue") if getattr(self, name) is not None]
+        given = [name for name in self.forms if getattr(self, name) is not None]
         if len(given) != 1:
             raise ValueError(
                 "give exactly one of 'title' (with optional 'description'), 'text', or 'issue' "
                 f"(a Jira webhook payload); got {', '.join(given) or 'none'}"
             )
-        if self.description is not None and self.title is None:
+        if self.description is not None and "description" not in self.forms[given[0]]:
             raise ValueError("'description' goes with 'title'")
 
     def __repr__(self) -> str:
         # Never the text: powertools logs a route's arguments at DEBUG (formatting
         # them on every request, ~0.2 ms for a batch), and text must not reach a log.
-        given = [name for name in ("title", "text", "issue") if getattr(self, name) is not None]
+        given = [name for name in self.forms if getattr(self, name) is not None]
         return f"{type(self).__name__}({', '.join(f'{name}=...' for name in given)})"
 
     def parts(self) -> tuple[str | None, str | None]:
@@ -112,7 +139,7 @@ class PredictRequest(Ticket):
     tickets: list[Ticket] | None = Field(
         default=None, min_length=1, description="A batch of tickets, answered in order."
     )
-    k: int = Field(
+    k: Annotated[int, BeforeValidator(_integral_number)] = Field(
         default=1, ge=1, le=MAX_K, strict=True, description="How many ranked priorities to return."
     )
 
@@ -122,7 +149,7 @@ class PredictRequest(Ticket):
         if self.tickets is None:
             super()._check_shape()
             return
-        fields = ("title", "description", "text", "issue")
+        fields = [field for form in Ticket.forms.values() for field in form]
         beside = [name for name in fields if getattr(self, name) is not None]
         if beside:
             raise ValueError(
@@ -156,23 +183,35 @@ _CONFIDENCE = (
 )
 
 
+#: Answers are described as they are sent: every field always present (null where the
+#: model cannot fill it), so a client generated from the document may rely on each.
+ANSWER_CONFIG = ConfigDict(
+    json_schema_mode_override="serialization", json_schema_serialization_defaults_required=True
+)
+
+
 class RankedPriority(BaseModel):
+    model_config = ANSWER_CONFIG
+
     priority: str = Field(description="A priority name of the model's scheme.")
-    probability: float = Field(description=_PROBABILITY)
-    calibrated_probability: float | None = Field(description=_CALIBRATED)
+    probability: float = Field(ge=0, le=1, description=_PROBABILITY)
+    calibrated_probability: float | None = Field(ge=0, le=1, description=_CALIBRATED)
 
 
 class Prediction(BaseModel):
+    model_config = ANSWER_CONFIG
+
     priority: str = Field(
         description="The predicted priority: the model's top label after the prior correction, "
         "by the name the model's scheme gives it (e.g. Major in the apache scheme, High in "
         "jira-cloud)."
     )
     label: str = Field(
-        description="The BlazingText label, __label__1 (the scheme's lowest priority) upwards."
+        pattern=r"^__label__[1-9][0-9]*$",
+        description="The BlazingText label, __label__1 (the scheme's lowest priority) upwards.",
     )
-    probability: float = Field(description=_PROBABILITY)
-    calibrated_probability: float | None = Field(description=_CONFIDENCE)
+    probability: float = Field(ge=0, le=1, description=_PROBABILITY)
+    calibrated_probability: float | None = Field(ge=0, le=1, description=_CONFIDENCE)
     confident: bool | None = Field(
         description="Whether calibrated_probability reaches the model's confidence threshold, "
         "chosen on validation data for a stated precision (see the README); null if the model "
@@ -187,31 +226,47 @@ class Prediction(BaseModel):
     )
     urgency: float | None = Field(
         default=None,
+        ge=0,
+        le=1,
         description="The calibrated probability that the right priority is above the scheme's "
         "default (apache: Critical or Blocker rather than Major); null if the model has no "
         "post-processing.",
     )
     ranking: list[RankedPriority] = Field(
-        description="The k best priorities, in the order of the prior-corrected scores."
+        min_length=1,
+        max_length=MAX_K,
+        description="The k best priorities, in the order of the prior-corrected scores.",
     )
     model: str = Field(description="The endpoint name or model id that answered.")
 
 
 class BatchPrediction(BaseModel):
-    predictions: list[Prediction]
+    model_config = ANSWER_CONFIG
+
+    predictions: list[Prediction] = Field(
+        min_length=1, description="One prediction per ticket, in request order."
+    )
 
 
 class HealthStatus(BaseModel):
-    status: str
-    backend: str
-    model: str
-    ready: bool
+    model_config = ANSWER_CONFIG
+
+    status: Literal["ok", "unavailable"]
+    backend: str = Field(description="sagemaker or embedded.")
+    model: str = Field(description="The endpoint name or model id.")
+    ready: bool = Field(description="Whether the model can answer now.")
 
 
 class ErrorDetail(BaseModel):
-    code: str
-    message: str
+    model_config = ANSWER_CONFIG
+
+    code: str = Field(description="What went wrong, e.g. invalid_request or invalid_api_key.")
+    message: str = Field(description="What to change, for a person; never internal details.")
 
 
 class ErrorBody(BaseModel):
+    """Every error's body, the function's and API Gateway's own alike."""
+
+    model_config = ANSWER_CONFIG
+
     error: ErrorDetail

@@ -123,6 +123,11 @@ ONE_SHAPE = (
             "tickets.0: unknown field(s) 'priority'; expected description, issue, text, title",
         ),
         ('{"text": "a", "k": true}', "k: Input should be a valid integer"),
+        ('{"text": "a", "k": 2.5}', "k: Input should be a valid integer"),
+        (
+            '{"text": "a", "issue": null, "priority": "Major"}',  # null: no webhook body
+            "unknown field(s) 'priority'; expected description, issue, k, text, tickets, title",
+        ),
         ('{"tickets": [{"text": "???"}]}', "tickets.0: no words to classify"),
         (
             '{"issue": {"fields": {"summary": "s", "description": 5}}}',
@@ -281,3 +286,28 @@ def test_odd_direct_invocations_get_a_bad_request_answer(event: Any, lambda_cont
 
     assert response["statusCode"] == HTTPStatus.BAD_REQUEST
     assert json.loads(response["body"])["error"]["code"] == "invalid_request"
+
+
+def test_an_integral_k_written_as_a_float_is_that_integer(
+    lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # JSON Schema's "integer" (what the OpenAPI document says k is) includes 2.0.
+    class Ranker:
+        backend, model_id = "test", "ranker"
+
+        def is_ready(self) -> bool:
+            return True
+
+        def postprocessing(self) -> None:
+            return None
+
+        def predict(self, texts: list[str], k: int) -> list[list[tuple[str, float]]]:
+            return [[(f"__label__{n}", 0.5 / n) for n in range(1, k + 1)] for _ in texts]
+
+    monkeypatch.setattr(handler.classifier, "predictor", Ranker())
+    body = '{"text": "Broker crashes on restart", "k": 2.0}'
+
+    response = handler.lambda_handler(event_with(body, "application/json"), lambda_context)
+
+    assert response["statusCode"] == HTTPStatus.OK
+    assert len(json.loads(response["body"])["ranking"]) == 2
