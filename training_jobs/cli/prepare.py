@@ -97,6 +97,23 @@ from training_jobs.data.prepare import DEFAULT_OUTPUT_DIR
     "of a priority above it",
 )
 @click.option(
+    "--exclude-bot",
+    multiple=True,
+    metavar="ACCOUNT",
+    help="the Jira Automation rule's actor (accountId, Data Center user name or display name; "
+    "repeatable): leave out tickets whose priority it set and no one changed after it, keep "
+    "those a person changed after it with the person's priority (needs fetch --changelog)",
+)
+@click.option(
+    "--correction-weight",
+    type=click.IntRange(1, 100),
+    default=1,
+    show_default=True,
+    metavar="K",
+    help="with --exclude-bot: write each ticket a person changed after the bot K times to "
+    "train.txt (never to validation.txt)",
+)
+@click.option(
     "--encoding",
     default="utf-8",
     show_default=True,
@@ -116,6 +133,8 @@ def command(
     oversample: float,
     scheme: str,
     default_priority: str | None,
+    exclude_bot: tuple[str, ...],
+    correction_weight: int,
     encoding: str,
 ) -> int:
     """Turn Jira tickets (the tutorial's CSV layout, a Jira CSV export, or JSON lines; gzip is
@@ -151,7 +170,11 @@ def command(
             oversample=oversample,
             encoding=encoding,
             scheme=parse_scheme(scheme).with_default(default_priority),
+            exclude_bots=frozenset(a.strip() for a in exclude_bot if a.strip()),
+            correction_weight=correction_weight,
         )
+        if exclude_bot and not options.exclude_bots:
+            raise ValueError("--exclude-bot: name the bot's account (accountId or display name)")
     except ValueError as error:  # SchemeError included
         raise CommandError(str(error), exit_code=2) from None
     result = collect(list(inputs), options)
