@@ -87,6 +87,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "training_jobs.cli.promote",
         "replace the local model with a candidate unless it scores worse (the local gate)",
     ),
+    "monitor": (
+        "training_jobs.cli.monitor",
+        "how often people change the priority the bot set, per priority and per week",
+    ),
 }
 
 #: Exit status of a run stopped with Ctrl-C (128 + SIGINT).

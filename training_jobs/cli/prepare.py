@@ -146,6 +146,7 @@ def command(
 
     from jira_priority.labels import parse_scheme
     from training_jobs.console import say
+    from training_jobs.data.changelog import Bots
     from training_jobs.data.prepare import (
         PrepareOptions,
         collect,
@@ -170,11 +171,14 @@ def command(
             oversample=oversample,
             encoding=encoding,
             scheme=parse_scheme(scheme).with_default(default_priority),
-            exclude_bots=frozenset(a.strip() for a in exclude_bot if a.strip()),
+            exclude_bots=frozenset(a.strip() for a in exclude_bot),
             correction_weight=correction_weight,
         )
-        if exclude_bot and not options.exclude_bots:
-            raise ValueError("--exclude-bot: name the bot's account (accountId or display name)")
+        if exclude_bot:
+            try:
+                Bots.of(exclude_bot)  # a blank name is a mistake (an empty variable), not a bot
+            except ValueError as error:
+                raise ValueError(f"--exclude-bot: {error}") from None
     except ValueError as error:  # SchemeError included
         raise CommandError(str(error), exit_code=2) from None
     result = collect(list(inputs), options)

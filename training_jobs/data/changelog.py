@@ -112,10 +112,10 @@ class Bots:
 
     @classmethod
     def of(cls, accounts: Iterable[str]) -> Bots:
-        names = frozenset(a.strip().casefold() for a in accounts if a.strip())
-        if not names:
-            raise ValueError("name the bot's account: its accountId or display name")
-        return cls(names)
+        names = [a.strip().casefold() for a in accounts]
+        if not names or not all(names):
+            raise ValueError("name the bot's account: its accountId or display name, not blank")
+        return cls(frozenset(names))
 
     def made(self, change: PriorityChange) -> bool:
         """Whether the bot made the change (its ``by`` or ``by_name`` is one of the names)."""
