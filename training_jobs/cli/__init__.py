@@ -95,6 +95,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "training_jobs.cli.monitor",
         "how often people change the priority the bot set, per priority and per week",
     ),
+    "retrain": (
+        "training_jobs.cli.retrain",
+        "fetch what is new, prepare without the bot's answers, train, promote through the gate",
+    ),
 }
 
 #: Exit status of a run stopped with Ctrl-C (128 + SIGINT).
