@@ -4,7 +4,9 @@ written by the tests of prepare --exclude-bot, monitor and the loop's end-to-end
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -72,3 +74,82 @@ def write_issues(path: Path, issues: Sequence[dict[str, Any]]) -> Path:
 
 def days(n: float) -> timedelta:
     return timedelta(days=n)
+
+
+@dataclass
+class SiteTruth:
+    """What the generator did, to check monitor and prepare --exclude-bot against."""
+
+    #: Per bot decision: (when, priority set, when a person changed it or None).
+    decisions: list[tuple[datetime, str, datetime | None]] = field(default_factory=list)
+    #: Tickets whose last priority change is the bot's.
+    unconfirmed: int = 0
+    #: Tickets a person changed after the bot.
+    corrected: int = 0
+    newest: datetime = START
+
+    def counts(self, window_days: float = 7) -> dict[str, int]:
+        """Closed decisions, those overridden within the window, open decisions."""
+        window = days(window_days)
+        closed = [d for d in self.decisions if self.newest - d[0] >= window]
+        return {
+            "bot_set": len(closed),
+            "overridden": sum(1 for at, _, person in closed if person and person - at <= window),
+            "open": len(self.decisions) - len(closed),
+        }
+
+
+def synthetic_site(
+    n: int = 600, seed: int = 11, span_days: float = 84, mixed: float = 0.0
+) -> tuple[list[dict[str, Any]], SiteTruth]:
+    """A site's fetched bugs (text from tests/support/models.py's vocabularies) over
+    ``span_days``: the bot set the priority of about half of those it did not answer Major
+    (the default, which it keeps), right 70 % of the time; a person changed most wrong ones
+    back, some within a week, some later, none after the fetch (the span's end). A ``mixed``
+    share of the tickets has two words of its priority and two of another (either could be
+    right)."""
+    from tests.support.models import SIGNAL_WORDS, synthetic_text
+
+    rng = random.Random(seed)
+    priorities = list(SIGNAL_WORDS)
+    weights = [1, 3, 6, 2, 1]  # Trivial .. Blocker: Major the most common
+    truth = SiteTruth()
+    issues = []
+    for number in range(n):
+        real = rng.choices(priorities, weights)[0].value
+        created = START + days(span_days * number / n)
+        changes: list[dict[str, Any]] = []
+        current = real
+        set_to = real if rng.random() < 0.7 else rng.choice(priorities).value
+        if rng.random() < 0.5 and set_to != "Major":  # Major: the rule keeps the default
+            at = created + timedelta(minutes=1)
+            changes.append(change(at, set_to, bot=True))
+            current, person_at = set_to, None
+            fetched = START + days(span_days)  # nothing happens after the fetch
+            if set_to != real and rng.random() < 0.7:
+                person_at = at + days(rng.choice([0.5, 2, 6.5, 9, 20]))
+            if person_at is not None and person_at <= fetched:
+                changes.append(change(person_at, real, bot=False, previous=set_to))
+                current = real
+            else:
+                person_at = None
+            truth.decisions.append((at, set_to, person_at))
+            if person_at is None:
+                truth.unconfirmed += 1
+            else:
+                truth.corrected += 1
+        elif real != "Major":
+            changes.append(change(created + days(0.1), real, bot=False))
+        for item in changes:
+            truth.newest = max(truth.newest, datetime.fromisoformat(item["at"]))
+        truth.newest = max(truth.newest, created)
+        level = next(p for p in priorities if p.value == real)
+        words = synthetic_text(level, rng)
+        if rng.random() < mixed:  # as many words of another priority: either could be right
+            other = rng.choice([p for p in priorities if p != level])
+            mix = [*rng.sample(SIGNAL_WORDS[level], 2), *rng.sample(SIGNAL_WORDS[other], 2)]
+            words = " ".join([*rng.sample(mix, len(mix)), "the", "server"])
+        words += f" build{seed}x{number}"  # a word of its own: no two tickets have one text
+        issues.append(issue(f"ACME-{number + 1}", current, changes, summary=words,
+                            created=created))  # fmt: skip
+    return issues, truth
