@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -32,6 +32,10 @@ MAX_TIMESTAMP_CHARS = 64
 MAX_NAME_CHARS = 256
 #: Most priority changes one issue may carry; more is not a changelog but garbage.
 MAX_CHANGES = 10_000
+#: Timestamps outside these are not a Jira site's (Jira is from 2002): refusing them keeps
+#: date arithmetic and the weeks ``monitor`` lists bounded.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 class ChangelogError(ValueError):
@@ -52,7 +56,13 @@ def parse_jira_time(value: Any) -> datetime:
         raise ChangelogError(f"not a timestamp: {value!r}") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ChangelogError(f"a timestamp without a time zone: {value!r}")
-    return parsed.astimezone(UTC)
+    try:
+        moment = parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+        moment = EARLIEST - timedelta(days=1)
+    if not EARLIEST <= moment < LATEST:
+        raise ChangelogError(f"a timestamp outside {EARLIEST.year}-{LATEST.year - 1}: {value!r}")
+    return moment
 
 
 @dataclass(frozen=True, slots=True)

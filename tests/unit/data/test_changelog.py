@@ -49,9 +49,13 @@ def test_jira_timestamps_are_read_as_the_same_utc_instant(text: str) -> None:
         1709288130,
         None,
         ["2024-03-01T10:15:30.123+0000"],
+        "0001-01-01T00:00:00+01:00",  # before year 1 in UTC
+        "9999-12-31T23:59:59-01:00",  # after year 9999 in UTC
+        "1970-01-01T00:00:00+00:00",  # before Jira: not a site's
+        "2100-01-01T00:00:00+00:00",
     ],
 )
-def test_a_timestamp_that_names_no_instant_is_refused(value: Any) -> None:
+def test_a_timestamp_that_names_no_instant_of_a_jira_site_is_refused(value: Any) -> None:
     with pytest.raises(ChangelogError):
         parse_jira_time(value)
 
