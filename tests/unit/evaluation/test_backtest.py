@@ -334,3 +334,56 @@ def test_priority_names_are_escaped_in_the_summary(tmp_path: Path) -> None:
     assert r"a\|b\<script\>.jsonl" in summary
     assert r"\`m\`\|x" in summary
     assert Priority.MAJOR.value in summary
+
+
+class CannedOpener:
+    """An API that answers the same predictions to every request."""
+
+    def __init__(self, prediction: dict[str, Any]) -> None:
+        self.prediction = prediction
+
+    def open(self, request: urllib.request.Request, timeout: float) -> io.BytesIO:
+        assert isinstance(request.data, bytes)
+        count = len(json.loads(request.data)["tickets"])
+        return io.BytesIO(json.dumps({"predictions": [self.prediction] * count}).encode())
+
+
+@pytest.mark.parametrize(
+    "prediction",
+    [
+        {"priority": "Major", "action": "delete everything", "urgency": 0.2},
+        {"priority": "Major", "action": None, "urgency": None},
+        {"priority": "Major", "action": ["set"], "urgency": 0.2},
+        {"priority": "Major"},
+    ],
+)
+def test_api_answers_without_a_known_action_are_one_line(
+    tickets_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    prediction: dict[str, Any],
+) -> None:
+    monkeypatch.setattr(scorers, "_safe_opener", lambda: CannedOpener(prediction))
+
+    status = main(["backtest", str(tickets_file), "--api-url", "http://127.0.0.1:9",
+                   "-o", str(tmp_path / "out"), "--no-progress"])  # fmt: skip
+
+    err = capsys.readouterr().err
+    assert status == 1
+    assert err.count("\n") == 1
+    assert "carry no action" in err
+
+
+def test_an_api_urgency_outside_zero_to_one_leaves_the_urgency_table_out(
+    tickets_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    canned = CannedOpener({"priority": "Critical", "action": "set", "urgency": 7})
+    monkeypatch.setattr(scorers, "_safe_opener", lambda: canned)
+
+    assert main(["backtest", str(tickets_file), "--api-url", "http://127.0.0.1:9",
+                 "-o", str(tmp_path / "out"), "--no-progress"]) == 0  # fmt: skip
+
+    report = json.loads((tmp_path / "out" / "backtest.json").read_text())
+    assert report["actions"] == {"set": 60, "keep": 0, "triage": 0}
+    assert report["urgency_thresholds"] is None
