@@ -87,6 +87,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "training_jobs.cli.promote",
         "replace the local model with a candidate unless it scores worse (the local gate)",
     ),
+    "backtest": (
+        "training_jobs.cli.backtest",
+        "the Automation rule's dry run: what it would have set, kept and left to triage",
+    ),
+    "monitor": (
+        "training_jobs.cli.monitor",
+        "how often people change the priority the bot set, per priority and per week",
+    ),
+    "retrain": (
+        "training_jobs.cli.retrain",
+        "fetch what is new, prepare without the bot's answers, train, promote through the gate",
+    ),
 }
 
 #: Exit status of a run stopped with Ctrl-C (128 + SIGINT).

@@ -106,6 +106,23 @@ def _text_encoding(value: str) -> str:
     "of a priority above it",
 )
 @click.option(
+    "--exclude-bot",
+    multiple=True,
+    metavar="ACCOUNT",
+    help="the Jira Automation rule's actor (accountId, Data Center user name or display name; "
+    "repeatable): leave out tickets whose priority it set and no one changed after it, keep "
+    "those a person changed after it with the person's priority (needs fetch --changelog)",
+)
+@click.option(
+    "--correction-weight",
+    type=click.IntRange(1, 100),
+    default=1,
+    show_default=True,
+    metavar="K",
+    help="with --exclude-bot: write each ticket a person changed after the bot K times to "
+    "train.txt (never to validation.txt)",
+)
+@click.option(
     "--encoding",
     default="utf-8",
     show_default=True,
@@ -127,6 +144,8 @@ def command(
     oversample: float,
     scheme: str,
     default_priority: str | None,
+    exclude_bot: tuple[str, ...],
+    correction_weight: int,
     encoding: str,
 ) -> int:
     """Turn Jira tickets (the tutorial's CSV layout, a Jira CSV export, or JSON lines; gzip is
@@ -138,6 +157,7 @@ def command(
 
     from jira_priority.labels import parse_scheme
     from training_jobs.console import say
+    from training_jobs.data.changelog import Bots
     from training_jobs.data.prepare import (
         PrepareOptions,
         collect,
@@ -162,7 +182,14 @@ def command(
             oversample=oversample,
             encoding=encoding,
             scheme=parse_scheme(scheme).with_default(default_priority),
+            exclude_bots=frozenset(a.strip() for a in exclude_bot),
+            correction_weight=correction_weight,
         )
+        if exclude_bot:
+            try:
+                Bots.of(exclude_bot)  # a blank name is a mistake (an empty variable), not a bot
+            except ValueError as error:
+                raise ValueError(f"--exclude-bot: {error}") from None
     except ValueError as error:  # SchemeError included
         raise CommandError(str(error), exit_code=2) from None
     result = collect(list(inputs), options)

@@ -6,9 +6,16 @@ never break a line. The split is stratified by priority and seeded; projects
 named with ``--holdout-project`` go whole to ``holdout.txt`` (never to train or
 validation) to measure cross-project generalisation.
 
+With ``--exclude-bot`` (JSON lines from ``fetch --changelog``), a ticket whose
+current priority the bot set and no one changed after it is left out (its label is
+the model's own answer, not a person's); a ticket a person changed after the bot
+keeps the person's priority and, with ``--correction-weight K``, is written K times
+to train.txt (never repeated in validation or holdout).
+
 Every row read is accounted for in ``manifest.json``: written, rejected (by
-reason, from ``training_jobs.data.readers``), filtered out by an option, or dropped
-as a duplicate. ``rows_read`` always equals the sum of the four.
+reason, from ``training_jobs.data.readers``), filtered out by an option (the bot's
+unconfirmed tickets included, also counted as ``excluded_bot_set``), or dropped as a
+duplicate. ``rows_read`` always equals the sum of the four.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from typing import Any
 from jira_priority.labels import DEFAULT_SCHEME, PriorityScheme
 from jira_priority.text import MAX_TOKENS, normalise_ticket
 from training_jobs.console import printable
+from training_jobs.data.changelog import Bots, Review, review
 from training_jobs.data.manifest import HOLDOUT_FILE, MANIFEST_FILE, projects_file
 from training_jobs.data.readers import DatasetError, ReadStats, TicketRow, file_sha256, read_tickets
 
@@ -46,6 +54,11 @@ class PrepareOptions:
     oversample: float = 0.0
     encoding: str = "utf-8"
     scheme: PriorityScheme = DEFAULT_SCHEME
+    #: The bot's accounts (accountId, Data Center name or display name): its unconfirmed
+    #: tickets are left out, the ones a person corrected kept.
+    exclude_bots: frozenset[str] = frozenset()
+    #: How many times a corrected ticket goes into train.txt.
+    correction_weight: int = 1
 
     def __post_init__(self) -> None:
         if not 0 <= self.validation_fraction < 1:
@@ -58,6 +71,17 @@ class PrepareOptions:
         if self.projects and not self.holdout_projects <= self.projects:
             excluded = ", ".join(sorted(self.holdout_projects - self.projects))
             raise ValueError(f"held-out project(s) {excluded} are excluded by --project")
+        if not 1 <= self.correction_weight <= 100:
+            raise ValueError("the correction weight must be between 1 and 100")
+        if self.correction_weight > 1 and not self.exclude_bots:
+            raise ValueError(
+                "--correction-weight weighs what people changed after the bot: "
+                "name the bot with --exclude-bot"
+            )
+
+    @property
+    def bots(self) -> Bots | None:
+        return Bots.of(self.exclude_bots) if self.exclude_bots else None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +96,8 @@ class PrepareOptions:
             "oversample": self.oversample,
             "encoding": self.encoding,
             "scheme": self.scheme.as_dict(),
+            "exclude_bots": sorted(self.exclude_bots),
+            "correction_weight": self.correction_weight,
         }
 
 
@@ -82,6 +108,8 @@ class Example:
     project: str
     #: The Jira key (``HIVE-123``): its number orders a project's tickets by creation.
     key: str = ""
+    #: A person changed its priority after the bot (the label is theirs).
+    corrected: bool = False
 
 
 @dataclass
@@ -93,6 +121,14 @@ class PrepareResult:
     validation: list[Example] = field(default_factory=list)
     holdout: list[Example] = field(default_factory=list)
     oversampled: int = 0
+    #: --exclude-bot: tickets left out (the bot's priority, unconfirmed), tickets kept that a
+    #: person corrected after the bot, their extra copies in train, and tickets without a
+    #: changelog (kept: nothing says the bot touched them).
+    excluded_bot_set: int = 0
+    corrected: int = 0
+    correction_copies: int = 0
+    with_changelog: int = 0
+    without_changelog: int = 0
 
     @property
     def rows_read(self) -> int:
@@ -104,8 +140,9 @@ class PrepareResult:
 
     @property
     def rows_written(self) -> int:
-        """Distinct tickets written (oversampled copies not counted)."""
-        return len(self.train) - self.oversampled + len(self.validation) + len(self.holdout)
+        """Distinct tickets written (oversampled and correction copies not counted)."""
+        copies = self.oversampled + self.correction_copies
+        return len(self.train) - copies + len(self.validation) + len(self.holdout)
 
     @property
     def rejected(self) -> Counter[str]:
@@ -159,16 +196,30 @@ def collect(paths: Sequence[Path], options: PrepareOptions) -> PrepareResult:
     seen: set[str] = set()
     by_label: dict[str, list[Example]] = defaultdict(list)
     projects_seen: Counter[str] = Counter()
+    bots = options.bots
     for path in paths:
         stats = ReadStats()
         result.sources.append(stats)
-        tickets = read_tickets(path, stats=stats, encoding=options.encoding, scheme=options.scheme)
+        tickets = read_tickets(
+            path,
+            stats=stats,
+            encoding=options.encoding,
+            scheme=options.scheme,
+            changelog=bots is not None,
+        )
         for ticket in tickets:
             projects_seen[ticket.project.casefold()] += 1
             reason = _filter_reason(ticket, options)
             if reason is not None:
                 result.filtered[reason] += 1
                 continue
+            corrected = False
+            if bots is not None:
+                verdict = _bot_review(ticket, bots, result)
+                if verdict is Review.UNCONFIRMED:
+                    result.filtered[BOT_SET] += 1
+                    continue
+                corrected = verdict is Review.CORRECTED
             text = normalise_ticket(ticket.title, ticket.description, options.max_tokens)
             if options.drop_duplicates:
                 if text in seen:
@@ -177,12 +228,15 @@ def collect(paths: Sequence[Path], options: PrepareOptions) -> PrepareResult:
                 seen.add(text)
             level = ticket.level(options.scheme)
             assert level is not None  # read_tickets rejects priorities outside the scheme
-            example = Example(level.label, text, ticket.project, ticket.key)
+            example = Example(level.label, text, ticket.project, ticket.key, corrected)
+            result.corrected += corrected
             if ticket.project.casefold() in options.holdout_projects:
                 result.holdout.append(example)
             else:
                 by_label[example.label].append(example)
     _check_projects_exist(options, projects_seen)
+    if bots is not None:
+        _check_changelogs(result)
     rng = random.Random(options.seed)
     for label in sorted(by_label):
         examples = by_label[label]
@@ -192,12 +246,40 @@ def collect(paths: Sequence[Path], options: PrepareOptions) -> PrepareResult:
             n_validation -= 1  # keep every priority in the training file
         result.validation.extend(examples[:n_validation])
         result.train.extend(examples[n_validation:])
+    if options.correction_weight > 1:
+        copies = [e for e in result.train if e.corrected] * (options.correction_weight - 1)
+        result.train.extend(copies)
+        result.correction_copies = len(copies)
     if options.oversample > 0:
         result.oversampled = _oversample(result.train, options.oversample, rng)
     # fastText's SGD reads the file in order: a file sorted by priority trains badly.
     rng.shuffle(result.train)
     rng.shuffle(result.validation)
     return result
+
+
+#: The filter reason of a ticket left out by --exclude-bot.
+BOT_SET = "bot_set"
+
+
+def _bot_review(ticket: TicketRow, bots: Bots, result: PrepareResult) -> Review:
+    """The ticket's review by people after the bot (NO_BOT without a changelog, counted)."""
+    if ticket.priority_changes is None:
+        result.without_changelog += 1
+        return Review.NO_BOT
+    result.with_changelog += 1
+    verdict = review(ticket.priority_changes, bots)
+    result.excluded_bot_set += verdict is Review.UNCONFIRMED
+    return verdict
+
+
+def _check_changelogs(result: PrepareResult) -> None:
+    """DatasetError if --exclude-bot cannot tell anything: no row carries priority changes."""
+    if result.without_changelog and not result.with_changelog:
+        raise DatasetError(
+            "--exclude-bot needs the tickets' priority changes, and no row has "
+            '"priority_changes": fetch them with `fetch --changelog`'
+        )
 
 
 def _check_projects_exist(options: PrepareOptions, projects_seen: Counter[str]) -> None:
@@ -301,6 +383,7 @@ def write_outputs(
             "written": result.rows_written,
             "oversampled_copies": result.oversampled,
         },
+        **(_bot_manifest(result, options) if options.exclude_bots else {}),
         "files": {
             name: {
                 "lines": len(examples),
@@ -315,6 +398,22 @@ def write_outputs(
     partial.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     partial.replace(output_dir / MANIFEST_FILE)
     return manifest
+
+
+def _bot_manifest(result: PrepareResult, options: PrepareOptions) -> dict[str, Any]:
+    """What --exclude-bot did: left out, kept as people corrected it, repeated in train."""
+    return {
+        "excluded_bot_set": result.excluded_bot_set,
+        "bot_corrections": {
+            "tickets": result.corrected,
+            "weight": options.correction_weight,
+            "train_copies": result.correction_copies,
+        },
+        "changelogs": {
+            "tickets_with": result.with_changelog,
+            "tickets_without": result.without_changelog,
+        },
+    }
 
 
 def print_summary(result: PrepareResult, output_dir: Path, manifest: dict[str, Any]) -> None:
@@ -338,4 +437,19 @@ def print_summary(result: PrepareResult, output_dir: Path, manifest: dict[str, A
         print(f"  {output_dir / name}: {info['lines']} lines ({counts})")
     if result.oversampled:
         print(f"  train includes {result.oversampled} oversampled copies of minority tickets")
+    if "excluded_bot_set" in manifest:
+        corrections = manifest["bot_corrections"]
+        print(
+            f"  left out {manifest['excluded_bot_set']} tickets whose priority the bot set and "
+            f"no one changed; kept {corrections['tickets']} a person changed after the bot"
+            + (
+                f" ({corrections['train_copies']} extra copies in train, weight "
+                f"{corrections['weight']})"
+                if corrections["train_copies"]
+                else ""
+            )
+        )
+        without = manifest["changelogs"]["tickets_without"]
+        if without:
+            print(f"  {without} tickets have no priority_changes (kept as they are)")
     print(f"  manifest: {output_dir / MANIFEST_FILE}")

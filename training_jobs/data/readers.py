@@ -9,7 +9,9 @@ Two kinds of input:
   (flat objects with the tutorial's or the export's names, or Jira REST issues
   ``{"key": ..., "fields": {"summary": ..., "priority": {"name": ...}}}``).
   Any of them may be gzip-compressed; compression is detected from the bytes,
-  not the file name.
+  not the file name. A JSON line may carry ``priority_changes`` (``fetch
+  --changelog``; ``training_jobs.data.changelog``), read when asked for
+  (``read_tickets(changelog=True)``, ``read_changelogs``).
 * **Prepared files** (``read_prepared``): BlazingText's line format,
   ``__label__N token token ...``, one ticket per line.
 
@@ -57,9 +59,11 @@ from jira_priority.labels import (
     priority_from_name,
 )
 from jira_priority.text import tokenise
+from training_jobs.data.changelog import ChangelogError, PriorityChange, parse_priority_changes
 from training_jobs.errors import CommandError
 
 __all__ = [
+    "ChangelogRecord",
     "DatasetError",
     "Layout",
     "PreparedExample",
@@ -67,6 +71,7 @@ __all__ = [
     "RejectReason",
     "TicketRow",
     "file_sha256",
+    "read_changelogs",
     "read_prepared",
     "read_tickets",
     "text_encoding",
@@ -99,6 +104,8 @@ class RejectReason(StrEnum):
     NO_TEXT = "no_text"
     UNDECODABLE = "undecodable"
     MALFORMED = "malformed"
+    #: A ``priority_changes`` value that is not a list of well-formed changes.
+    BAD_PRIORITY_CHANGES = "bad_priority_changes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +125,9 @@ class TicketRow:
     issue_type: str = ""
     key: str = ""
     row: int = 0
+    #: Its priority changes, oldest first, when read with ``changelog=True``; None when the
+    #: row has none (not fetched with --changelog) or they were not asked for.
+    priority_changes: tuple[PriorityChange, ...] | None = None
 
     @property
     def known_priority(self) -> Priority | None:
@@ -340,6 +350,7 @@ def _accept(
     row: int,
     require_priority: bool,
     scheme: PriorityScheme,
+    priority_changes: tuple[PriorityChange, ...] | None = None,
 ) -> TicketRow | None:
     """The ticket of one record, or None after counting why it was rejected."""
     if not _decodable(list(values.values())):
@@ -354,6 +365,7 @@ def _accept(
         issue_type=values.get("issue_type", "").strip(),
         key=values.get("key", "").strip(),
         row=row,
+        priority_changes=priority_changes,
     )
     known = bool(ticket.priority) and ticket.level(scheme) is not None
     if ticket.priority:
@@ -462,9 +474,8 @@ def _json_values(record: Mapping[str, Any]) -> dict[str, str]:
     return values
 
 
-def _read_json_lines(
-    text: IO[str], stats: ReadStats, require_priority: bool, scheme: PriorityScheme
-) -> Iterator[TicketRow]:
+def _json_records(text: IO[str], stats: ReadStats) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(row number, object) of each JSON line; undecodable and malformed rows are counted."""
     stats.layout = Layout.JSON_LINES
     row = 0
     for line in text:
@@ -484,7 +495,41 @@ def _read_json_lines(
         if not isinstance(record, dict):
             stats.reject(RejectReason.MALFORMED, row)
             continue
-        ticket = _accept(stats, _json_values(record), row, require_priority, scheme)
+        yield row, record
+
+
+#: The JSON field ``fetch --changelog`` writes the priority changes to.
+CHANGES_FIELD = "priority_changes"
+
+
+def _priority_changes(
+    record: Mapping[str, Any], stats: ReadStats, row: int
+) -> tuple[bool, tuple[PriorityChange, ...] | None]:
+    """(usable, changes): changes None when the row has none; not usable (and counted as
+    rejected) when they are malformed."""
+    if record.get(CHANGES_FIELD) is None:
+        return True, None
+    try:
+        return True, parse_priority_changes(record[CHANGES_FIELD])
+    except ChangelogError:
+        stats.reject(RejectReason.BAD_PRIORITY_CHANGES, row)
+        return False, None
+
+
+def _read_json_lines(
+    text: IO[str],
+    stats: ReadStats,
+    require_priority: bool,
+    scheme: PriorityScheme,
+    changelog: bool = False,
+) -> Iterator[TicketRow]:
+    for row, record in _json_records(text, stats):
+        changes = None
+        if changelog:
+            usable, changes = _priority_changes(record, stats, row)
+            if not usable:
+                continue
+        ticket = _accept(stats, _json_values(record), row, require_priority, scheme, changes)
         if ticket is not None:
             yield ticket
 
@@ -504,6 +549,7 @@ def read_tickets(
     require_priority: bool = True,
     encoding: str = "utf-8",
     scheme: PriorityScheme = DEFAULT_SCHEME,
+    changelog: bool = False,
 ) -> Iterator[TicketRow]:
     """Yield the valid tickets of a tutorial CSV, Jira export CSV or JSON lines file.
 
@@ -513,7 +559,10 @@ def read_tickets(
     With ``require_priority=False`` tickets with an empty or unknown priority
     are yielded too (for scoring unlabelled tickets); ``TicketRow.level(scheme)``
     is then None for them. A priority is known if ``scheme`` (default: apache)
-    names it or maps it; every value seen is counted in ``stats``.
+    names it or maps it; every value seen is counted in ``stats``. With
+    ``changelog=True`` each JSON line's ``priority_changes`` is read into
+    ``TicketRow.priority_changes``; a row whose changes are malformed is rejected
+    (``bad_priority_changes``). CSV files have none.
 
     Raises DatasetError for a missing file, an unknown layout or corrupt gzip.
     """
@@ -524,9 +573,60 @@ def read_tickets(
         is_json = _looks_like_json_lines(probe)
     with _open_text(path, encoding) as text:
         if is_json:
-            yield from _read_json_lines(text, stats, require_priority, scheme)
+            yield from _read_json_lines(text, stats, require_priority, scheme, changelog)
         else:
             yield from _read_csv(text, path, stats, require_priority, scheme)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangelogRecord:
+    """One fetched issue as ``monitor`` reads it: who changed its priority, and when."""
+
+    key: str
+    project: str
+    priority: str
+    #: Jira's ``created`` timestamp as written ("" when the line has none).
+    created: str
+    #: None when the line has no ``priority_changes`` (not fetched with --changelog).
+    priority_changes: tuple[PriorityChange, ...] | None
+    row: int
+
+
+def read_changelogs(
+    path: str | Path, *, stats: ReadStats | None = None
+) -> Iterator[ChangelogRecord]:
+    """Yield the issues of a JSON-lines file with their priority changes.
+
+    Unlike ``read_tickets`` a line needs no text or known priority: a decision of the bot
+    counts whatever the ticket says. Undecodable, malformed lines and malformed
+    ``priority_changes`` are counted in ``stats`` as rejected. A CSV file (which has no
+    changelog) raises DatasetError.
+    """
+    path = Path(path)
+    stats = stats if stats is not None else ReadStats()
+    stats.source = str(path)
+    with _open_text(path, "utf-8") as probe:
+        if not _looks_like_json_lines(probe):
+            raise DatasetError(
+                f"{path}: not JSON lines; priority changes come from `fetch --changelog`"
+            )
+    with _open_text(path, "utf-8") as text:
+        for row, record in _json_records(text, stats):
+            usable, changes = _priority_changes(record, stats, row)
+            if not usable:
+                continue
+            values = _json_values(record)
+            fields = record.get("fields")
+            created = (fields if isinstance(fields, dict) else record).get("created")
+            stats.rows_accepted += 1
+            yield ChangelogRecord(
+                key=values.get("key", "").strip(),
+                project=values.get("project", "").strip(),
+                priority=values.get("priority", "").strip(),
+                created=created if isinstance(created, str) else "",
+                priority_changes=changes,
+                row=row,
+            )
 
 
 # --- prepared BlazingText files ------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import socket
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
@@ -34,7 +35,7 @@ from jira_priority.errors import (
     UpstreamUnavailableError,
 )
 from jira_priority.labels import DEFAULT_SCHEME, Level, PriorityScheme, UnknownLabelError
-from jira_priority.postprocessing import PostProcessingError, post_process
+from jira_priority.postprocessing import Action, PostProcessingError, post_process
 from jira_priority.predictors.base import Predictor, scheme_of
 from jira_priority.settings import Settings
 from jira_priority.text import normalise_ticket
@@ -72,6 +73,8 @@ class TicketRanker(Protocol):
     scheme: PriorityScheme
     #: Each ranked ticket's urgency, in order (None where the answer has none).
     urgencies: list[float | None]
+    #: Each ranked ticket's action (set, keep, triage), in order (None where it has none).
+    actions: list[Action | None]
 
     def rank(self, tickets: Sequence[TicketText], k: int) -> list[Ranking]: ...
 
@@ -85,8 +88,10 @@ class PredictorRanker:
     """Any ``jira_priority`` predictor, fed and post-processed like the Lambda does it."""
 
     max_batch: int | None = None
-    #: The answers' urgency, in the order ranked (None where the model has no post-processing).
+    #: The answers' urgency and action, in the order ranked (None where the model has no
+    #: post-processing).
     urgencies: list[float | None]
+    actions: list[Action | None]
 
     def __init__(
         self, predictor: Predictor, kind: str, scheme: PriorityScheme | None = None
@@ -96,6 +101,7 @@ class PredictorRanker:
         self.description = {"kind": kind, "backend": predictor.backend}
         self.scheme = scheme if scheme is not None else scheme_of(predictor)
         self.urgencies = []
+        self.actions = []
 
     def rank(self, tickets: Sequence[TicketText], k: int) -> list[Ranking]:
         texts = [normalise_ticket(title, description) for title, description in tickets]
@@ -123,6 +129,47 @@ class PredictorRanker:
         except (UnknownLabelError, PostProcessingError) as exc:
             raise PredictionError(str(exc)) from exc
         self.urgencies.extend(answer.urgency for answer in processed)
+        self.actions.extend(answer.action for answer in processed)
+        return rankings
+
+
+class ClassifierRanker:
+    """What ``POST /predict`` answers, without HTTP: the Lambda's classifier over a predictor.
+
+    Its scheme is the predictor's (a local model's scheme.json), as the service's is; each
+    answer's action and urgency are recorded exactly as the service gives them.
+    """
+
+    max_batch: int | None = None
+
+    def __init__(self, predictor: Predictor, kind: str) -> None:
+        from jira_priority.classifier import PriorityClassifier
+
+        self._classifier = PriorityClassifier(predictor, max_batch_size=sys.maxsize)
+        self.description = {"kind": kind, "backend": predictor.backend}
+        self.scheme = scheme_of(predictor)
+        self.urgencies: list[float | None] = []
+        self.actions: list[Action | None] = []
+
+    def rank(self, tickets: Sequence[TicketText], k: int) -> list[Ranking]:
+        from jira_priority.schemas import Ticket
+
+        try:
+            answers = self._classifier.classify(
+                [Ticket(title=title, description=description or None)
+                 for title, description in tickets],
+                k,
+            )  # fmt: skip
+            rankings = [[self.scheme.from_name(r.priority) for r in a.ranking] for a in answers]
+        except _RETRYABLE_SERVICE_ERRORS as exc:
+            raise RetryableError(exc.public_message, retry_after=exc.retry_after) from exc
+        except ServiceError as exc:
+            raise PredictionError(_with_cause(exc.public_message, exc)) from exc
+        except UnknownLabelError as exc:
+            raise PredictionError(str(exc)) from exc
+        self.description["model"] = self._classifier.predictor.model_id
+        self.urgencies.extend(answer.urgency for answer in answers)
+        self.actions.extend(answer.action for answer in answers)
         return rankings
 
 
@@ -140,6 +187,16 @@ def local_model_ranker(model_uri: str, scheme: PriorityScheme | None = None) -> 
     from training_jobs.modelling.loading import load_model
 
     ranker = PredictorRanker(load_model(model_uri), "local-model", scheme)
+    ranker.description["model_uri"] = model_uri
+    return ranker
+
+
+def local_service_ranker(model_uri: str) -> ClassifierRanker:
+    """A model.bin/.ftz/model.tar.gz path or s3:// URI, loaded now, answering as the service
+    does (its own scheme and post-processing; actions and urgencies recorded)."""
+    from training_jobs.modelling.loading import load_model
+
+    ranker = ClassifierRanker(load_model(model_uri), "local-model")
     ranker.description["model_uri"] = model_uri
     return ranker
 
@@ -247,6 +304,7 @@ class HttpApiRanker:
         self.scheme = scheme
         self.description = {"kind": "http-api", "url": self.url}
         self.urgencies: list[float | None] = []
+        self.actions: list[Action | None] = []
 
     def rank(self, tickets: Sequence[TicketText], k: int) -> list[Ranking]:
         if len(tickets) > HTTP_MAX_BATCH:
@@ -268,6 +326,7 @@ class HttpApiRanker:
             self.description["model"] = ", ".join(sorted(models))
         rankings = [_api_ranking(prediction, self.scheme) for prediction in predictions]
         self.urgencies.extend(_api_urgency(prediction) for prediction in predictions)
+        self.actions.extend(_api_action(prediction) for prediction in predictions)
         return rankings
 
     def _post(self, data: bytes) -> Any:
@@ -331,6 +390,15 @@ def _api_urgency(prediction: Any) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1:
         return float(value)
     return None
+
+
+def _api_action(prediction: Any) -> Action | None:
+    """The answer's action, if it is one of the three (older APIs and models answer none)."""
+    value = prediction.get("action") if isinstance(prediction, dict) else None
+    return _ACTIONS.get(value) if isinstance(value, str) else None
+
+
+_ACTIONS: dict[str, Action] = {"set": "set", "keep": "keep", "triage": "triage"}
 
 
 def _api_ranking(prediction: Any, scheme: PriorityScheme) -> Ranking:
