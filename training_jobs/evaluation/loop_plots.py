@@ -8,8 +8,7 @@ sign.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,23 +19,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from training_jobs.evaluation.plots import DPI, FIGURE_INCHES
+from training_jobs.evaluation.plots import DPI, FIGURE_INCHES, plain_text
 
 #: Week labels shown at most (every n-th week otherwise).
 MAX_WEEK_LABELS = 16
 ACTIONS = ("set", "keep", "triage")
 
 
-@contextmanager
-def _plain_text() -> Iterator[None]:
-    """Every text made and drawn inside is shown as written: no mathtext, no LaTeX."""
-    with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
-        yield
-
-
 def plot_override_rate(weeks: Sequence[dict[str, Any]], days: int, path: Path) -> Path:
     """Decisions per ISO week (bars; open ones hatched) and the share overridden (line)."""
-    with _plain_text():
+    with plain_text():
         fig, ax = plt.subplots(figsize=FIGURE_INCHES, dpi=DPI, layout="constrained")
         try:
             ax.set_title(f"Share of the bot's priorities a person changed within {days} days")
@@ -81,7 +73,7 @@ def _weekly(ax: Any, weeks: Sequence[dict[str, Any]]) -> None:
 
 def plot_backtest(report: dict[str, Any], path: Path) -> Path:
     """Left: tickets per action, right and wrong; right: urgency precision and recall."""
-    with _plain_text():
+    with plain_text():
         fig, (left, right) = plt.subplots(
             1, 2, figsize=FIGURE_INCHES, dpi=DPI, layout="constrained"
         )

@@ -17,8 +17,6 @@ heading, or become HTML.
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +25,7 @@ from typing import Any
 
 from jira_priority.labels import DEFAULT_SCHEME, Level, PriorityScheme
 from training_jobs.evaluation.labelled import UNKNOWN_PROJECT, LabelledTicket
+from training_jobs.evaluation.markdown import markdown_text
 from training_jobs.evaluation.metrics import (
     HEADLINE_METRICS,
     Metrics,
@@ -126,21 +125,6 @@ def build_report(
         "urgency_thresholds": urgency,
         "conventions": conventions(evaluation.scheme),
     }
-
-
-#: Characters Markdown (GitHub's included: tables, strikethrough, math) reads as syntax.
-_MARKDOWN_SYNTAX = re.compile(r"([\\`*_{}\[\]<>()#+!|&~$])")
-_SPACES = frozenset({"\t", "\n", "\r", "\v", "\f", "\u2028", "\u2029", "\x85"})
-
-
-def markdown_text(value: object) -> str:
-    """``value`` as literal text in Markdown: on one line, syntax escaped, controls dropped."""
-    plain = "".join(
-        " " if char in _SPACES else char
-        for char in str(value)
-        if char in _SPACES or not unicodedata.category(char).startswith("C")
-    )
-    return _MARKDOWN_SYNTAX.sub(r"\\\1", plain)
 
 
 def _number(value: float | None, digits: int = 3) -> str:
